@@ -1,0 +1,3 @@
+"""OrderHub: one order pool for every sales channel."""
+
+__version__ = "0.1.0"

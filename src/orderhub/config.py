@@ -1,0 +1,33 @@
+"""Settings from ORDERHUB_* environment variables. Built only in bootstrap and the CLI, never at import."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERHUB_", env_file=".env", extra="ignore")
+
+    # sqlite:///path (embedded default) or postgresql+psycopg://user@host/db
+    database_url: str = "sqlite:///./orderhub.db"
+    # FULL keeps a committed order through a power cut; NORMAL trades that for speed.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    sqlite_busy_timeout_ms: int = 5000
+    # Paid orders wait in pending_review for a person (or, later, rules); false approves at once.
+    review_required: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signs session cookies and CSRF tokens; unset, a random one is made per process.
+    secret_key: str | None = None
+    session_max_age_s: int = 12 * 3600
+    cookie_secure: bool = False
+    default_currency: str = "CNY"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    log_level: str = "INFO"
+    log_json: bool = False
+    # Password hashing cost (argon2id); the defaults are argon2-cffi's recommended ones.
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65536
+    demo_orders: int = 3000

@@ -1,0 +1,103 @@
+"""What services need from the outside world, as Protocols; storage and tests provide them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol, Self
+
+from orderhub.domain.accounts import ApiToken, User
+from orderhub.domain.orders import CustomFieldDef, Order
+from orderhub.domain.timeline import OrderEvent
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class OrderRepository(Protocol):
+    def get(self, order_id: int) -> Order:
+        """The order, or NotFound naming the id."""
+        ...
+
+    def add(self, order: Order) -> int: ...
+
+    def update(self, order: Order) -> None:
+        """Save the order if nobody changed it since it was loaded, else ConcurrentUpdate."""
+        ...
+
+    def events(self, order_id: int) -> list[OrderEvent]: ...
+
+
+class IdempotencyRepository(Protocol):
+    def find(self, principal: str, key: str) -> tuple[str, int] | None:
+        """(request hash, order id) stored for this key, if any."""
+        ...
+
+    def add(self, principal: str, key: str, request_hash: str, order_id: int) -> None: ...
+
+
+class CustomFieldRepository(Protocol):
+    def all(self) -> dict[str, CustomFieldDef]: ...
+
+    def add(self, definition: CustomFieldDef) -> None: ...
+
+
+class UserRepository(Protocol):
+    def by_username(self, username: str) -> User | None: ...
+
+    def get(self, user_id: int) -> User | None: ...
+
+    def add(self, user: User) -> int: ...
+
+    def set_password(self, user_id: int, password_hash: str) -> None: ...
+
+    def list(self) -> Sequence[User]: ...
+
+
+class TokenRepository(Protocol):
+    def by_hash(self, token_hash: str) -> tuple[ApiToken, User] | None: ...
+
+    def add(self, token: ApiToken) -> int: ...
+
+    def for_user(self, user_id: int) -> Sequence[ApiToken]: ...
+
+    def revoke(self, token_id: int, user_id: int, at: datetime) -> bool: ...
+
+    def touch(self, token_id: int, at: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Recorded events reach the timeline and the outbox before COMMIT."""
+
+    orders: OrderRepository
+    idempotency: IdempotencyRepository
+    custom_fields: CustomFieldRepository
+    users: UserRepository
+    tokens: TokenRepository
+    clock: Clock
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def record(self, order: Order, event: OrderEvent) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
