@@ -1,4 +1,4 @@
-"""Settings from ORDERHUB_* environment variables. Built only in bootstrap and the CLI, never at import."""
+"""Settings from ORDERHUB_* environment variables; built in bootstrap and the CLI only."""
 
 from __future__ import annotations
 

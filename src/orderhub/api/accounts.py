@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from orderhub.api.deps import Requires, hub_of
+from orderhub.access import Requires, hub_of
 from orderhub.api.order_models import Strict
 from orderhub.domain.accounts import ApiToken, User
 from orderhub.domain.actors import Actor

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.engine import Connection
 
-from orderhub.api.deps import Requires, hub_of, read_connection
+from orderhub.access import Requires, hub_of, read_connection
 from orderhub.api.order_models import (
     ActionIn,
     BatchActionIn,

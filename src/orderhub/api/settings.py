@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from orderhub import __version__
-from orderhub.api.deps import PUBLIC, Requires, hub_of
+from orderhub.access import PUBLIC, Requires, hub_of
 from orderhub.api.order_models import Strict
 from orderhub.domain.actors import Actor
 from orderhub.domain.orders import CustomFieldDef, CustomFieldType
@@ -23,7 +23,7 @@ class CustomFieldIn(Strict):
     type: CustomFieldType
     label: str = ""
     required: bool = False
-    choices: list[str] = []
+    choices: list[str] = Field(default_factory=list)
 
 
 class CustomFieldOut(CustomFieldIn):

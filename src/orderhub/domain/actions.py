@@ -127,7 +127,7 @@ def apply(
     source: str = "orderhub",
     correlation_id: str | None = None,
 ) -> OrderEvent:
-    """Move the order by `action`, or raise IllegalTransition naming the order, state and options."""
+    """Move the order by `action`, or raise IllegalTransition naming order, state and options."""
     params = params or {}
     target = target_of(action, order.status, order.resume_status)
     if target is None:

@@ -1,4 +1,4 @@
-"""Money as integer minor units. Channel strings are parsed with Decimal at the edge, never float."""
+"""Money as integer minor units; channel strings are parsed with Decimal, never float."""
 
 from __future__ import annotations
 

@@ -193,7 +193,8 @@ def check_amounts(amounts: Amounts, lines: tuple[OrderLine, ...]) -> None:
     if amounts.paid_total != expected:
         raise ValidationFailed(
             f"amounts.paid_total is {amounts.paid_total} but goods_total {amounts.goods_total} + "
-            f"shipping_fee {amounts.shipping_fee} + tax {amounts.tax} - discount {amounts.discount} "
+            f"shipping_fee {amounts.shipping_fee} + tax {amounts.tax} "
+            f"- discount {amounts.discount} "
             f"= {expected} (difference {amounts.paid_total - expected})",
             field="amounts.paid_total",
         )
@@ -303,5 +304,5 @@ def open_order(
 
 
 def manual_order_no(at: datetime) -> str:
-    """M + date + 8 random hex digits: unique without a counter that every writer would contend on."""
+    """M + date + 8 random hex digits: unique without a counter every writer contends on."""
     return f"M{at:%Y%m%d}{secrets.token_hex(4).upper()}"

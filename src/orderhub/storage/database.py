@@ -1,4 +1,4 @@
-"""Engines for SQLite (embedded default) and PostgreSQL, and the check that the schema is current."""
+"""Engines for SQLite (embedded default) and PostgreSQL; the check that the schema is current."""
 
 from __future__ import annotations
 

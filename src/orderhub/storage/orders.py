@@ -237,8 +237,8 @@ class SqlOrderRepository:
             result = self._conn.execute(_INSERT_ORDER, order_row(order))
         except IntegrityError as error:
             raise DuplicateOrder(
-                f"order {order.channel_order_no} of shop {order.shop} on {order.channel} is already "
-                "in the pool; edit it or apply an action instead of creating it again",
+                f"order {order.channel_order_no} of shop {order.shop} on {order.channel} is "
+                "already in the pool; edit it or apply an action instead of creating it again",
                 channel=order.channel,
                 shop=order.shop,
                 channel_order_no=order.channel_order_no,

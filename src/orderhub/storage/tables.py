@@ -32,7 +32,7 @@ metadata = MetaData(
     }
 )
 
-# SQLite has no INTEGER-as-rowid for BIGINT; this keeps ids 64-bit on PostgreSQL and rowids on SQLite.
+# SQLite makes only INTEGER keys rowids: 64-bit ids on PostgreSQL, rowids on SQLite.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
