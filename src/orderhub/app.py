@@ -102,3 +102,10 @@ def fastapi_app(asgi: Any) -> FastAPI:
     while not isinstance(asgi, FastAPI):
         asgi = asgi.__wrapped__ if hasattr(asgi, "__wrapped__") else asgi.app
     return asgi
+
+
+def app_from_environment() -> Any:
+    """Factory for `uvicorn --factory` (several worker processes read the same settings)."""
+    from orderhub.bootstrap import bootstrap
+
+    return create_app(bootstrap())

@@ -7,7 +7,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -129,22 +129,20 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def csv_lines(rows: Iterator[dict[str, object]]) -> Iterator[str]:
+def _csv_value(name: str, row: dict[str, Any]) -> str:
+    if name in _MONEY:
+        return format_amount(int(row[name]), str(row["currency"]))
+    if name == "tags":
+        return " ".join(row[name])
+    return _cell(row[name])
+
+
+def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_FIELDS)
     for n, row in enumerate(rows, start=1):
-        currency = str(row["currency"])
-        writer.writerow(
-            [
-                format_amount(int(row[name]), currency)
-                if name in _MONEY  # type: ignore[call-overload]
-                else " ".join(row[name])
-                if name == "tags"  # type: ignore[arg-type]
-                else _cell(row[name])
-                for name in CSV_FIELDS
-            ]
-        )
+        writer.writerow([_csv_value(name, row) for name in CSV_FIELDS])
         if n % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

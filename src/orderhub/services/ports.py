@@ -75,12 +75,24 @@ class TokenRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Recorded events reach the timeline and the outbox before COMMIT."""
 
-    orders: OrderRepository
-    idempotency: IdempotencyRepository
-    custom_fields: CustomFieldRepository
-    users: UserRepository
-    tokens: TokenRepository
-    clock: Clock
+    # Read-only properties, so implementations may narrow each to their own repository type.
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def custom_fields(self) -> CustomFieldRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    @property
+    def clock(self) -> Clock: ...
 
     def __enter__(self) -> Self: ...
 

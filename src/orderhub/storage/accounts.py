@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from orderhub.domain.accounts import ApiToken, User
+from orderhub.storage.rows import inserted_id
 from orderhub.storage.tables import api_tokens, users
 
 _BY_NAME = select(users).where(users.c.username == bindparam("username"))
@@ -85,7 +86,7 @@ class SqlUserRepository:
                 "created_at": user.created_at,
             },
         )
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
     def set_password(self, user_id: int, password_hash: str) -> None:
         self._conn.execute(
@@ -127,7 +128,7 @@ class SqlTokenRepository:
                 "created_at": token.created_at,
             },
         )
-        return int(result.inserted_primary_key[0])
+        return inserted_id(result)
 
     def for_user(self, user_id: int) -> Sequence[ApiToken]:
         query = select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
