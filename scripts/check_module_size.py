@@ -1,4 +1,4 @@
-"""Fail when a module under src/ passes the size the design allows (a module reads in one sitting)."""
+"""Fail when a module under src/ grows past the size the design allows."""
 
 from __future__ import annotations
 
