@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
 from sqlalchemy.engine import Connection
 
 from orderhub.access import Requires, hub_of, read_connection
@@ -46,8 +47,8 @@ def order_filter(
     channel: str | None = None,
     shop: str | None = None,
     tag: str | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: AwareDatetime | None = None,
+    created_to: AwareDatetime | None = None,
     q: Annotated[
         str | None, Query(description="order id, channel order no or receiver phone")
     ] = None,

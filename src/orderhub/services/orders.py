@@ -24,7 +24,7 @@ from orderhub.domain.timeline import OrderEvent, Stay, stays, time_in_states
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.errors import AlreadyExists, IdempotencyConflict, OrderHubError
 from orderhub.permissions import ACTION_PERMISSIONS, Permission, require
-from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
+from orderhub.services.ports import IdempotencyKeyTaken, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,37 @@ def create_order(
 ) -> Created:
     """Put a new order into the pool; with an idempotency key, a repeat returns the first result."""
     require(actor, Permission.ORDER_CREATE)
+    try:
+        return _create(
+            uow,
+            order,
+            actor=actor,
+            review_required=review_required,
+            source=source,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            correlation_id=correlation_id,
+        )
+    except IdempotencyKeyTaken:
+        # A concurrent request with the same key won; ours rolled back. Answer with its result.
+        assert idempotency_key is not None
+        with uow:
+            earlier = _earlier_result(uow, actor, idempotency_key, request_hash)
+        assert earlier is not None
+        return Created(earlier, replayed=True)
+
+
+def _create(
+    uow: UnitOfWork,
+    order: Order,
+    *,
+    actor: Actor,
+    review_required: bool,
+    source: str,
+    idempotency_key: str | None,
+    request_hash: str | None,
+    correlation_id: str | None,
+) -> Created:
     with uow:
         if idempotency_key is not None:
             earlier = _earlier_result(uow, actor, idempotency_key, request_hash)

@@ -11,6 +11,10 @@ from orderhub.domain.orders import CustomFieldDef, Order
 from orderhub.domain.timeline import OrderEvent
 
 
+class IdempotencyKeyTaken(Exception):
+    """Another request with the same key committed first; its result is the one to return."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
@@ -39,7 +43,9 @@ class IdempotencyRepository(Protocol):
         """(request hash, order id) stored for this key, if any."""
         ...
 
-    def add(self, principal: str, key: str, request_hash: str, order_id: int) -> None: ...
+    def add(self, principal: str, key: str, request_hash: str, order_id: int) -> None:
+        """Store the key, or IdempotencyKeyTaken when a concurrent request stored it first."""
+        ...
 
 
 class CustomFieldRepository(Protocol):

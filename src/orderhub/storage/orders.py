@@ -10,8 +10,6 @@ from sqlalchemy.exc import IntegrityError
 
 from orderhub.domain.orders import (
     Amounts,
-    CustomFieldDef,
-    CustomFieldType,
     Invoice,
     Order,
     OrderLine,
@@ -22,9 +20,8 @@ from orderhub.domain.orders import (
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import OrderStatus
 from orderhub.errors import ConcurrentUpdate, DuplicateOrder, NotFound
+from orderhub.storage.rows import inserted_id
 from orderhub.storage.tables import (
-    custom_field_defs,
-    idempotency_keys,
     order_events,
     order_lines,
     order_tags,
@@ -243,7 +240,7 @@ class SqlOrderRepository:
                 shop=order.shop,
                 channel_order_no=order.channel_order_no,
             ) from error
-        order_id = int(result.inserted_primary_key[0])
+        order_id = inserted_id(result)
         self._conn.execute(_INSERT_LINES, line_rows(order_id, order.lines))
         if order.tags:
             self._conn.execute(_INSERT_TAGS, [{"order_id": order_id, "tag": t} for t in order.tags])
@@ -278,64 +275,3 @@ class SqlOrderRepository:
             event_from_row(r)
             for r in self._conn.execute(_SELECT_EVENTS, {"order_id": order_id}).mappings()
         ]
-
-
-_FIND_KEY = select(idempotency_keys.c.request_hash, idempotency_keys.c.order_id).where(
-    idempotency_keys.c.principal == bindparam("principal"),
-    idempotency_keys.c.key == bindparam("key"),
-)
-_INSERT_KEY = idempotency_keys.insert()
-
-
-class SqlIdempotencyRepository:
-    def __init__(self, conn: Connection, clock: Any) -> None:
-        self._conn, self._clock = conn, clock
-
-    def find(self, principal: str, key: str) -> tuple[str, int] | None:
-        row = self._conn.execute(_FIND_KEY, {"principal": principal, "key": key}).first()
-        return (row[0], int(row[1])) if row else None
-
-    def add(self, principal: str, key: str, request_hash: str, order_id: int) -> None:
-        self._conn.execute(
-            _INSERT_KEY,
-            {
-                "principal": principal,
-                "key": key,
-                "request_hash": request_hash,
-                "order_id": order_id,
-                "created_at": self._clock.now(),
-            },
-        )
-
-
-_ALL_FIELDS = select(custom_field_defs).order_by(custom_field_defs.c.name)
-
-
-class SqlCustomFieldRepository:
-    def __init__(self, conn: Connection, clock: Any) -> None:
-        self._conn, self._clock = conn, clock
-
-    def all(self) -> dict[str, CustomFieldDef]:
-        return {
-            r["name"]: CustomFieldDef(
-                r["name"],
-                CustomFieldType(r["type"]),
-                r["label"],
-                r["required"],
-                tuple(r["choices"]),
-            )
-            for r in self._conn.execute(_ALL_FIELDS).mappings()
-        }
-
-    def add(self, definition: CustomFieldDef) -> None:
-        self._conn.execute(
-            custom_field_defs.insert(),
-            {
-                "name": definition.name,
-                "type": definition.type.value,
-                "label": definition.label,
-                "required": definition.required,
-                "choices": list(definition.choices),
-                "created_at": self._clock.now(),
-            },
-        )

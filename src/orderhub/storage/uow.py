@@ -12,14 +12,10 @@ from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.services.ports import Clock, SystemClock
 from orderhub.storage.accounts import SqlTokenRepository, SqlUserRepository
+from orderhub.storage.custom_fields import SqlCustomFieldRepository
 from orderhub.storage.database import WRITE
-from orderhub.storage.orders import (
-    INSERT_EVENTS,
-    SqlCustomFieldRepository,
-    SqlIdempotencyRepository,
-    SqlOrderRepository,
-    event_row,
-)
+from orderhub.storage.idempotency import SqlIdempotencyRepository
+from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, message_row
 
 
