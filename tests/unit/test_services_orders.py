@@ -10,6 +10,7 @@ from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.errors import IdempotencyConflict, IllegalTransition, PermissionDenied
 from orderhub.permissions import permissions_of
 from orderhub.services import orders
+from orderhub.services.ports import IdempotencyKeyTaken
 from tests.factories import an_order
 from tests.unit.fakes import FakeUnitOfWork
 
@@ -145,3 +146,34 @@ def test_the_timeline_gives_seconds_in_each_state(uow: FakeUnitOfWork) -> None:
         "paid": 0.0,
         "pending_review": 300.0,
     }
+
+
+def test_losing_an_idempotency_race_answers_with_the_winners_order(uow: FakeUnitOfWork) -> None:
+    winner = orders.create_order(
+        uow, an_order(channel_order_no="W"), actor=_actor(), review_required=True
+    ).order
+    assert winner.id is not None
+    winner_id = winner.id
+
+    class RacingKeys(type(uow.idempotency)):  # type: ignore[misc]
+        """The key is not there when we look, and is there when we write: the other one won."""
+
+        def find(self, principal: str, key: str) -> tuple[str, int] | None:
+            found = self.keys.get((principal, key))
+            self.keys[(principal, key)] = ("h", winner_id)
+            return found
+
+        def add(self, principal: str, key: str, request_hash: str, order_id: int) -> None:
+            raise IdempotencyKeyTaken(key)
+
+    uow.idempotency = RacingKeys()
+    result = orders.create_order(
+        uow,
+        an_order(channel_order_no="L"),
+        actor=_actor(),
+        review_required=True,
+        idempotency_key="k",
+        request_hash="h",
+    )
+    assert result.replayed and result.order.id == winner_id
+    assert len(uow.orders.rows) == 1
