@@ -89,7 +89,14 @@ class OrderIn(Strict):
     payment_method: str | None = None
     transaction_no: str | None = None
     paid_at: AwareDatetime | None = None
-    currency: Annotated[str, Field(min_length=3, max_length=3)] = "CNY"
+    currency: Annotated[
+        str | None,
+        Field(
+            min_length=3,
+            max_length=3,
+            description="ISO 4217; ORDERHUB_DEFAULT_CURRENCY when left out",
+        ),
+    ] = None
     amounts: AmountsIn
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
     receiver: ReceiverIn
@@ -103,7 +110,7 @@ class OrderIn(Strict):
     created_at: AwareDatetime | None = None
     custom_fields: dict[str, Any] = {}
 
-    def to_domain(self) -> Order:
+    def to_domain(self, *, default_currency: str) -> Order:
         if self.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID):
             raise ValidationFailed(
                 f"a new order starts as pending_payment or paid, not {self.status.value}; "

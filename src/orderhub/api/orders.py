@@ -81,7 +81,7 @@ def create_order(
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     result = orders.create_order(
         hub.uow(),
-        body.to_domain(),
+        body.to_domain(default_currency=hub.settings.default_currency),
         actor=actor,
         review_required=hub.settings.review_required,
         idempotency_key=idempotency_key,
