@@ -128,7 +128,7 @@ class OrderIn(Strict):
             payment_method=self.payment_method,
             transaction_no=self.transaction_no,
             paid_at=self.paid_at,
-            currency=self.currency.upper(),
+            currency=(self.currency or default_currency).upper(),
             amounts=Amounts(**self.amounts.model_dump()),
             lines=tuple(line.to_domain() for line in self.lines),
             receiver=self.receiver.to_domain(),
