@@ -65,59 +65,20 @@ _CHANNELS = [  # channel, shops, share, masks receivers like the platform does
     ("shopify", ["shopify-global"], 10, False),
     ("manual", ["wholesale"], 15, False),
 ]
-# Where demo orders stop, with weights; each path is the actions that take an order there.
+_HAPPY_PATH = [
+    Action.PAY,
+    Action.APPROVE,
+    Action.ALLOCATE,
+    Action.SEND_TO_WAREHOUSE,
+    Action.START_PICKING,
+    Action.SHIP,
+    Action.DELIVER,
+    Action.COMPLETE,
+]
+# How often a demo order stops after each step of the happy path (the first: still unpaid).
+_STOP_WEIGHTS = [10, 14, 5, 5, 8, 5, 15, 10, 15]
 _PATHS: list[tuple[int, list[Action]]] = [
-    (10, []),
-    (14, [Action.PAY]),
-    (5, [Action.PAY, Action.APPROVE]),
-    (5, [Action.PAY, Action.APPROVE, Action.ALLOCATE]),
-    (8, [Action.PAY, Action.APPROVE, Action.ALLOCATE, Action.SEND_TO_WAREHOUSE]),
-    (
-        5,
-        [
-            Action.PAY,
-            Action.APPROVE,
-            Action.ALLOCATE,
-            Action.SEND_TO_WAREHOUSE,
-            Action.START_PICKING,
-        ],
-    ),
-    (
-        15,
-        [
-            Action.PAY,
-            Action.APPROVE,
-            Action.ALLOCATE,
-            Action.SEND_TO_WAREHOUSE,
-            Action.START_PICKING,
-            Action.SHIP,
-        ],
-    ),
-    (
-        10,
-        [
-            Action.PAY,
-            Action.APPROVE,
-            Action.ALLOCATE,
-            Action.SEND_TO_WAREHOUSE,
-            Action.START_PICKING,
-            Action.SHIP,
-            Action.DELIVER,
-        ],
-    ),
-    (
-        15,
-        [
-            Action.PAY,
-            Action.APPROVE,
-            Action.ALLOCATE,
-            Action.SEND_TO_WAREHOUSE,
-            Action.START_PICKING,
-            Action.SHIP,
-            Action.DELIVER,
-            Action.COMPLETE,
-        ],
-    ),
+    *((weight, _HAPPY_PATH[:steps]) for steps, weight in enumerate(_STOP_WEIGHTS)),
     (5, [Action.CANCEL]),
     (6, [Action.PAY, Action.RAISE_EXCEPTION]),
     (2, [Action.PAY, Action.APPROVE, Action.HOLD]),
