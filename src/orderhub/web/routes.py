@@ -1,15 +1,19 @@
-"""Placeholder until the console lands (replaced by the console work)."""
+"""The console's routes in one router, its static folder, and its error renderer (for app.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter
+
+from orderhub.web import i18n, login, order_actions, orders
+from orderhub.web.render import render_error
 
 STATIC_DIR = Path(__file__).parent / "static"
-router = APIRouter()
 
+# Pages are not part of the REST API's OpenAPI description.
+router = APIRouter(include_in_schema=False)
+for feature in (login.router, i18n.router, orders.router, order_actions.router):
+    router.include_router(feature)
 
-def render_error(request: Request, status: int, title: str, detail: str, code: str) -> Response:
-    return HTMLResponse(f"<h1>{title}</h1><p>{detail}</p>", status_code=status)
+__all__ = ["STATIC_DIR", "render_error", "router"]
