@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -64,6 +65,11 @@ def create_app(hub: Hub) -> Any:
 
     async def on_validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
+        if _wants_html(request):
+            detail = "; ".join(errors.explain(e) for e in error.errors())
+            return web.render_error(
+                request, 422, "The data is not valid", detail, "validation_failed"
+            )
         return errors.validation_problem(request, error)
 
     async def on_http_error(request: Request, error: Exception) -> Response:
@@ -75,7 +81,10 @@ def create_app(hub: Hub) -> Any:
         return errors.http_problem(request, error)
 
     async def on_unexpected(request: Request, error: Exception) -> Response:
-        return errors.unexpected_problem(request, error)
+        detail = errors.log_unexpected(request, error)
+        if _wants_html(request):
+            return web.render_error(request, 500, "Internal error", detail, "internal_error")
+        return errors.problem(500, "internal_error", "Internal error", detail, request.url.path)
 
     app.add_exception_handler(OrderHubError, on_orderhub_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
@@ -94,7 +103,47 @@ def create_app(hub: Hub) -> Any:
         same_site="lax",
         https_only=hub.settings.cookie_secure,
     )
-    return asgi_csrf(app, signing_secret=hub.secret_key, cookie_secure=hub.settings.cookie_secure)
+    return asgi_csrf(
+        app,
+        signing_secret=hub.secret_key,
+        cookie_secure=hub.settings.cookie_secure,
+        send_csrf_failed=csrf_failed,
+    )
+
+
+async def csrf_failed(scope: dict[str, Any], send: Any, message_id: int) -> None:
+    """The CSRF check runs outside FastAPI, so it answers here: a problem, or a page to go back."""
+    del message_id
+    if str(scope.get("path", "")).startswith("/api/"):
+        body = orjson.dumps(
+            {
+                "type": "urn:orderhub:problem:csrf_failed",
+                "title": "CSRF check failed",
+                "status": 403,
+                "code": "csrf_failed",
+                "instance": scope.get("path"),
+                "detail": "a signed-in browser request must send the x-csrftoken header (the "
+                "value of the csrftoken cookie); integrations should use a bearer token instead",
+            }
+        )
+        content_type = errors.PROBLEM.encode()
+    else:
+        body = CSRF_PAGE.encode()
+        content_type = b"text/html; charset=utf-8"
+    await send(
+        {"type": "http.response.start", "status": 403, "headers": [(b"content-type", content_type)]}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+CSRF_PAGE = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>403</title><body style="font-family:sans-serif;max-width:32rem;margin:3rem auto">
+<h1>表单已过期 / This form has expired</h1>
+<p>页面打开太久或在别处登录过，安全校验未通过，未做任何更改。请返回并刷新页面后重试。</p>
+<p>The page was open too long or you signed in elsewhere, so its security check failed and
+nothing was changed. Go back, reload the page and try again.</p>
+<p><a href="/orders">订单 / Orders</a></p></body></html>"""
 
 
 def fastapi_app(asgi: Any) -> FastAPI:

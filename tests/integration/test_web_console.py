@@ -229,6 +229,10 @@ def test_a_post_without_the_csrf_token_is_refused(
     sign_in(browser, "operator")
     refused = browser.post(f"/orders/{order_id}/actions/pay", data={"payment_method": "alipay"})
     assert refused.status_code == 403
+    assert "This form has expired" in refused.text and "表单已过期" in refused.text
+    assert status_of(hub, order_id) is OrderStatus.PENDING_PAYMENT
+    api_call = browser.post(f"/api/v1/orders/{order_id}/actions/pay")
+    assert api_call.status_code == 403 and api_call.json()["code"] == "csrf_failed"
     assert status_of(hub, order_id) is OrderStatus.PENDING_PAYMENT
     accepted = browser.post(
         f"/orders/{order_id}/actions/pay",
@@ -347,6 +351,27 @@ def _declares_permission(dependant: Any) -> bool:
         isinstance(dep.call, Requires) or dep.call is PUBLIC or _declares_permission(dep)
         for dep in dependant.dependencies
     )
+
+
+def test_an_unexpected_failure_shows_a_friendly_page_without_a_stack_trace(
+    hub: Hub, new_order: Callable[..., int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = new_order("T-1")
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(orders, "get_timeline", broken)
+    with TestClient(
+        create_app(hub), raise_server_exceptions=False, headers={"Accept-Language": "en"}
+    ) as client:
+        sign_in(client, "operator")
+        page = client.get(f"/orders/{order_id}")
+        api_call = client.get(f"/api/v1/orders/{order_id}/timeline")
+    assert page.status_code == 500 and "reference" in page.text
+    assert "disk on fire" not in page.text and "Traceback" not in page.text
+    assert api_call.status_code == 500 and api_call.json()["code"] == "internal_error"
+    assert "disk on fire" not in api_call.text
 
 
 def test_every_route_declares_who_may_call_it(hub: Hub) -> None:

@@ -53,7 +53,7 @@ def orderhub_problem(request: Request, error: OrderHubError) -> JSONResponse:
     )
 
 
-def _explain(error: dict[str, Any]) -> str:
+def explain(error: dict[str, Any]) -> str:
     loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
     where = ".".join(loc) or "body"
     message = str(error.get("msg", "is not valid"))
@@ -76,7 +76,7 @@ def _explain(error: dict[str, Any]) -> str:
 
 def validation_problem(request: Request, error: RequestValidationError) -> JSONResponse:
     errors = list(error.errors())
-    details = [_explain(e) for e in errors]
+    details = [explain(e) for e in errors]
     fields = [".".join(str(p) for p in e.get("loc", ())[1:]) for e in errors]
     return problem(
         422,
@@ -98,14 +98,11 @@ def http_problem(request: Request, error: HTTPException) -> JSONResponse:
     return problem(error.status_code, code, detail, detail, request.url.path)
 
 
-def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
+def log_unexpected(request: Request, error: Exception) -> str:
+    """Log the failure with a reference and return the detail the user sees (no stack trace)."""
     reference = uuid.uuid4().hex[:12]
     log.error("unhandled error", path=request.url.path, reference=reference, exc_info=error)
-    return problem(
-        500,
-        "internal_error",
-        "Internal error",
+    return (
         f"OrderHub failed to handle this request (reference {reference}); nothing was "
-        "changed by the failed step. Retry, and report the reference if it persists.",
-        request.url.path,
+        "changed by the failed step. Retry, and report the reference if it persists."
     )
