@@ -37,7 +37,10 @@ def configure_logging(settings: Settings) -> None:
     renderer = (
         structlog.processors.JSONRenderer()
         if settings.log_json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # Plain tracebacks: one readable block per error, no boxes of local variables.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[

@@ -25,6 +25,7 @@ from orderhub.permissions import ACTION_PERMISSIONS, ROLES, Permission, permissi
 from orderhub.services import accounts, orders
 from orderhub.storage.database import make_engine, migrate
 from orderhub.web import labels
+from orderhub.web.order_forms import PAGE_SIZE
 from tests.factories import an_order
 
 PASSWORD = "correct horse"
@@ -184,6 +185,22 @@ def test_the_board_filters_by_order_number(
     html = browser.get("/orders", params={"q": "FIND-ME"}).text
     assert "FIND-ME-1" in html
     assert "OTHER-2" not in html
+
+
+def test_the_next_page_link_continues_the_list_with_the_same_filters(
+    browser: TestClient, new_order: Callable[..., int]
+) -> None:
+    for n in range(PAGE_SIZE + 5):
+        new_order(f"PAGE-{n:03d}")
+    sign_in(browser, "operator")
+    first = browser.get("/orders", params={"q": "PAGE-"})
+    assert first.status_code == 200
+    next_url = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert next_url is not None
+    second = browser.get(next_url.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200
+    assert "PAGE-000" in second.text and "PAGE-054" not in second.text
+    assert 'rel="next"' not in second.text
 
 
 def test_a_bad_filter_value_is_explained_on_a_page_not_in_json(browser: TestClient) -> None:

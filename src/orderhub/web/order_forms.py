@@ -64,7 +64,7 @@ class BoardQuery:
 
     def url(self, **changes: str) -> str:
         """/orders with these filters, some changed; a changed filter starts again at page 1."""
-        changed = replace(self, cursor="", **changes)
+        changed = replace(self, **{"cursor": "", **changes})
         pairs = {f.name: getattr(changed, f.name) for f in fields(changed)}
         encoded = urlencode({k: v for k, v in pairs.items() if v})
         return "/orders" + (f"?{encoded}" if encoded else "")
