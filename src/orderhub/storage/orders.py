@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Update, bindparam, delete, select
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -38,15 +40,10 @@ _SELECT_LINES = (
     .where(order_lines.c.order_id == bindparam("order_id"))
     .order_by(order_lines.c.line_no)
 )
-_MUTABLE = [
+_MUTABLE = tuple(
     c.name
     for c in orders.c
-    if c.name not in ("id", "channel", "shop", "channel_order_no", "created_at")
-]
-_UPDATE_ORDER = (
-    orders.update()
-    .where(orders.c.id == bindparam("_id"), orders.c.version == bindparam("_version"))
-    .values({name: bindparam(name) for name in _MUTABLE})
+    if c.name not in ("id", "channel", "shop", "channel_order_no", "created_at", "version")
 )
 _DELETE_LINES = delete(order_lines).where(order_lines.c.order_id == bindparam("order_id"))
 _DELETE_TAGS = delete(order_tags).where(order_tags.c.order_id == bindparam("order_id"))
@@ -56,6 +53,25 @@ _SELECT_EVENTS = (
     .order_by(order_events.c.id)
 )
 INSERT_EVENTS = order_events.insert()
+
+
+@lru_cache(maxsize=256)
+def _update_order(names: tuple[str, ...]) -> Update:
+    """UPDATE of `names` and the version, guarded by the version read: one statement per shape."""
+    return (
+        orders.update()
+        .where(orders.c.id == bindparam("_id"), orders.c.version == bindparam("_version"))
+        .values({name: bindparam(name) for name in (*names, "version")})
+    )
+
+
+def _written(row: dict[str, Any]) -> dict[str, Any]:
+    """The mutable columns as stored; JSON values copied so later changes to the order show."""
+    written = {name: row[name] for name in _MUTABLE}
+    written["tags"] = list(row["tags"])  # of str
+    fields = row["custom_fields"]
+    written["custom_fields"] = copy.deepcopy(fields) if fields else {}
+    return written
 
 
 def order_row(order: Order) -> dict[str, Any]:
@@ -217,6 +233,8 @@ class SqlOrderRepository:
         self._conn = conn
         # What was loaded, so an update rewrites lines and tags only when they changed.
         self._loaded: dict[int, tuple[tuple[OrderLine, ...], tuple[str, ...]]] = {}
+        # The order row as loaded or last written, so an update sets only the columns that changed.
+        self._rows: dict[int, dict[str, Any]] = {}
 
     def get(self, order_id: int) -> Order:
         row = self._conn.execute(_SELECT_ORDER, {"order_id": order_id}).mappings().first()
@@ -227,11 +245,13 @@ class SqlOrderRepository:
         lines = list(self._conn.execute(_SELECT_LINES, {"order_id": order_id}).mappings())
         order = order_from_rows(row, lines)
         self._loaded[order_id] = (order.lines, order.tags)
+        self._rows[order_id] = _written(order_row(order))
         return order
 
     def add(self, order: Order) -> int:
+        row = order_row(order)
         try:
-            result = self._conn.execute(_INSERT_ORDER, order_row(order))
+            result = self._conn.execute(_INSERT_ORDER, row)
         except IntegrityError as error:
             raise DuplicateOrder(
                 f"order {order.channel_order_no} of shop {order.shop} on {order.channel} is "
@@ -245,14 +265,18 @@ class SqlOrderRepository:
         if order.tags:
             self._conn.execute(_INSERT_TAGS, [{"order_id": order_id, "tag": t} for t in order.tags])
         self._loaded[order_id] = (order.lines, order.tags)
+        self._rows[order_id] = _written(row)
         return order_id
 
     def update(self, order: Order) -> None:
         assert order.id is not None
         row = order_row(order)
-        params = {name: row[name] for name in _MUTABLE}
+        before = self._rows.get(order.id)
+        # The version guard makes writing only the changed columns equal to writing them all.
+        names = tuple(n for n in _MUTABLE if before is None or row[n] != before[n])
+        params = {name: row[name] for name in names}
         params.update(version=order.version + 1, _id=order.id, _version=order.version)
-        if self._conn.execute(_UPDATE_ORDER, params).rowcount != 1:
+        if self._conn.execute(_update_order(names), params).rowcount != 1:
             raise ConcurrentUpdate(
                 f"order {order.id} was changed by someone else meanwhile; reload it and try again",
                 order_id=order.id,
@@ -269,6 +293,7 @@ class SqlOrderRepository:
                     _INSERT_TAGS, [{"order_id": order.id, "tag": t} for t in order.tags]
                 )
         self._loaded[order.id] = (order.lines, order.tags)
+        self._rows[order.id] = _written(row)
 
     def events(self, order_id: int) -> list[OrderEvent]:
         return [
