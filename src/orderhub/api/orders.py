@@ -73,12 +73,16 @@ Reads = Annotated[Connection, Depends(read_connection)]
 def create_order(
     body: OrderIn,
     request: Request,
-    response: Response,
     actor: Annotated[Actor, Depends(Requires(Permission.ORDER_CREATE))],
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-) -> OrderOut:
+) -> Response:
     hub = hub_of(request)
-    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    # The hash only matters to compare a repeat with the request that first used the key.
+    request_hash = (
+        hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        if idempotency_key is not None
+        else None
+    )
     result = orders.create_order(
         hub.uow(),
         body.to_domain(default_currency=hub.settings.default_currency),
@@ -88,10 +92,17 @@ def create_order(
         request_hash=request_hash,
         correlation_id=request.headers.get("x-correlation-id"),
     )
+    # Serialized here, once: `response_model` still documents the shape, and FastAPI would only
+    # validate again the OrderOut just built.
+    response = Response(
+        OrderOut.of(result.order).model_dump_json(),
+        status_code=201,
+        media_type="application/json",
+        headers={"Location": f"/api/v1/orders/{result.order.id}"},
+    )
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/api/v1/orders/{result.order.id}"
-    return OrderOut.of(result.order)
+    return response
 
 
 @router.get("", response_model=OrderPageOut)
