@@ -224,11 +224,15 @@ def operator(hub: Hub) -> tuple[Actor, str]:
 def run_service(hub: Hub, actor: Actor, numbers: list[str]) -> tuple[float, float, StatementCount]:
     """Orders per second through create_order; domain Orders are built before the clock starts."""
     review = hub.settings.review_required
+    currency = hub.settings.default_currency
     for n in range(WARMUP_ORDERS):
-        order = OrderIn.model_validate(order_body(f"warm-{n}")).to_domain()
+        order = OrderIn.model_validate(order_body(f"warm-{n}")).to_domain(default_currency=currency)
         create_order(hub.uow(), order, actor=actor, review_required=review)
     start = time.perf_counter()
-    built = [OrderIn.model_validate(order_body(no)).to_domain() for no in numbers]
+    built = [
+        OrderIn.model_validate(order_body(no)).to_domain(default_currency=currency)
+        for no in numbers
+    ]
     build_s = time.perf_counter() - start
     count = StatementCount()
 
