@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -21,9 +21,56 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option that makes a SQLite transaction take the write lock at BEGIN, so two writers
 # queue on the busy timeout instead of failing when one upgrades a read lock.
 WRITE = "orderhub_write"
-# One in-process queue per SQLite engine for those write transactions (see `write_turn`).
-_WRITE_TURNS: weakref.WeakKeyDictionary[Engine, tuple[threading.RLock, float]] = (
-    weakref.WeakKeyDictionary()
+
+
+class WriterQueue:
+    """This process's queue for the one SQLite writer; `writer_queue` says why it exists."""
+
+    def __init__(self, timeout_s: float) -> None:
+        # Re-entrant, so a nested write in one thread fails on SQLite's busy timeout as before
+        # instead of waiting here for ever.
+        self._lock = threading.RLock()
+        self._timeout_s = timeout_s
+
+    def enter(self) -> bool:
+        """Wait for our turn; False when the busy timeout passed first (then SQLite decides)."""
+        return self._lock.acquire(timeout=self._timeout_s)
+
+    def leave(self) -> None:
+        self._lock.release()
+
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The in-process queue for write transactions on a SQLite engine; None on other databases.
+
+    SQLite has one writer at a time, and a thread refused the lock waits in SQLite's busy handler,
+    which sleeps and polls (1, 2, 5, 10... ms): under load much of the time goes to sleeping
+    threads while the lock is free. Threads of one process queue on a Python lock instead and are
+    woken the moment it is released; other processes still meet the busy timeout at BEGIN
+    IMMEDIATE.
+    """
+    return _WRITER_QUEUES.get(engine)
+
+
+def json_text(value: Any) -> str:
+    """JSON columns' text: orjson where it gives what `json.dumps` gives, `json.dumps` otherwise.
+
+    The passthrough options make orjson refuse what json refuses (datetimes, dataclasses), and
+    str/int/dict subclasses (enums) go to json too; so do big ints and non-str keys.
+    """
+    try:
+        return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value)
+
+
+_JSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
 
 
@@ -31,6 +78,7 @@ def make_engine(
     url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 5000, **kwargs: Any
 ) -> Engine:
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", json_text)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
@@ -54,31 +102,8 @@ def make_engine(
             "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN"
         )
 
-    _WRITE_TURNS[engine] = (threading.RLock(), busy_timeout_ms / 1000)
+    _WRITER_QUEUES[engine] = WriterQueue(busy_timeout_ms / 1000)
     return engine
-
-
-@contextmanager
-def write_turn(engine: Engine) -> Iterator[None]:
-    """Wait for this process's turn to write to a SQLite engine; no-op on other databases.
-
-    SQLite has one writer at a time, and a thread refused the lock waits in SQLite's busy handler,
-    which sleeps and polls (1, 2, 5, 10... ms): under load most of the time goes to sleeping
-    threads while the lock is free. Threads of one process queue on a Python lock instead and are
-    woken the moment it is released; other processes still meet the busy timeout at BEGIN
-    IMMEDIATE. Past the busy timeout the thread goes on to BEGIN and lets SQLite decide, as before.
-    """
-    turn = _WRITE_TURNS.get(engine)
-    if turn is None:
-        yield
-        return
-    lock, timeout_s = turn
-    acquired = lock.acquire(timeout=timeout_s)
-    try:
-        yield
-    finally:
-        if acquired:
-            lock.release()
 
 
 def alembic_config(engine: Engine) -> Config:

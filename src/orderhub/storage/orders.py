@@ -66,12 +66,10 @@ def _update_order(names: tuple[str, ...]) -> Update:
 
 
 def _written(row: dict[str, Any]) -> dict[str, Any]:
-    """The mutable columns as stored; JSON values copied so later changes to the order show."""
-    written = {name: row[name] for name in _MUTABLE}
-    written["tags"] = list(row["tags"])  # of str
+    """The row as stored, for `update`; order_row made `tags` a new list, custom_fields is the
+    order's own dict, so it is copied: later changes to the order must show as changes."""
     fields = row["custom_fields"]
-    written["custom_fields"] = copy.deepcopy(fields) if fields else {}
-    return written
+    return {**row, "custom_fields": copy.deepcopy(fields) if fields else {}}
 
 
 def order_row(order: Order) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import ExitStack
 from typing import Any, Self
 
 from sqlalchemy import Engine
@@ -17,7 +16,7 @@ from orderhub.domain.timeline import OrderEvent
 from orderhub.services.ports import Clock, SystemClock
 from orderhub.storage.accounts import SqlTokenRepository, SqlUserRepository
 from orderhub.storage.custom_fields import SqlCustomFieldRepository
-from orderhub.storage.database import WRITE, write_turn
+from orderhub.storage.database import WRITE, WriterQueue, writer_queue
 from orderhub.storage.idempotency import SqlIdempotencyRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, message_row
@@ -80,18 +79,27 @@ class SqlUnitOfWork:
         custom_field_cache: CustomFieldCache | None = None,
     ) -> None:
         self._engine = engine
+        # Connections from it carry the WRITE option (BEGIN IMMEDIATE) without a per-call copy.
+        self._writer = engine.execution_options(**{WRITE: True})
         self.clock: Clock = clock or SystemClock()
         self._custom_field_cache = custom_field_cache or CustomFieldCache(ttl_s=0)
+        self._queued: WriterQueue | None = None
         self._conn: Connection | None = None
         self._events: list[tuple[Order, OrderEvent]] = []
 
     def __enter__(self) -> Self:
-        with ExitStack() as stack:
-            stack.enter_context(write_turn(self._engine))
-            conn = self._engine.connect().execution_options(**{WRITE: True})
-            stack.callback(conn.close)
-            conn.begin()
-            self._turn = stack.pop_all()
+        queue = writer_queue(self._engine)
+        self._queued = queue if queue is not None and queue.enter() else None
+        try:
+            conn = self._writer.connect()
+            try:
+                conn.begin()
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            self._leave_queue()
+            raise
         self._conn = conn
         self._events = []
         self.orders = SqlOrderRepository(conn)
@@ -109,8 +117,16 @@ class SqlUnitOfWork:
             if self._conn.in_transaction():
                 self._conn.rollback()
         finally:
-            self._conn = None
-            self._turn.close()  # closes the connection, then lets the next writer in
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+                self._leave_queue()  # the next writer's turn
+
+    def _leave_queue(self) -> None:
+        if self._queued is not None:
+            self._queued.leave()
+            self._queued = None
 
     @property
     def connection(self) -> Connection:
