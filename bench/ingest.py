@@ -21,12 +21,13 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 import ingest_http
 from ingest_http import log
@@ -34,6 +35,7 @@ from orderhub.api.order_models import OrderIn
 from orderhub.bootstrap import Hub, bootstrap
 from orderhub.config import Settings
 from orderhub.domain.actors import Actor
+from orderhub.domain.orders import Order
 from orderhub.passwords import Argon2Hasher
 from orderhub.services import accounts
 from orderhub.services.orders import create_order
@@ -43,6 +45,7 @@ from orderhub.storage.tables import order_events, order_lines, order_tags, order
 FULL_ORDERS, QUICK_ORDERS = 20_000, 1_000
 FULL_DURATION_S, QUICK_DURATION_S = 20.0, 3.0
 WARMUP_ORDERS = 50
+BLOCK = 500  # orders per alternating raw / service block
 CHEAP_HASHER = Argon2Hasher(time_cost=1, memory_cost_kib=8192)
 
 
@@ -112,8 +115,10 @@ def _ts(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def run_raw(url: str, numbers: list[str], settings: Settings, actor: Actor) -> float:
-    """Orders per second writing the same rows with plain sqlite3, one transaction per order."""
+def raw_writer(
+    url: str, settings: Settings, actor: Actor
+) -> tuple[Callable[[str], None], sqlite3.Connection]:
+    """Writes an order's rows with plain sqlite3, in one transaction, as the service leaves them."""
     path = url.removeprefix("sqlite:///")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -191,14 +196,7 @@ def run_raw(url: str, numbers: list[str], settings: Settings, actor: Actor) -> f
         cur.executemany(sql_outbox, messages)
         cur.execute("COMMIT")
 
-    for n in range(WARMUP_ORDERS):
-        one(f"warm-{n}")
-    start = time.perf_counter()
-    for no in numbers:
-        one(no)
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return len(numbers) / elapsed
+    return one, conn
 
 
 # --- the service, no HTTP ------------------------------------------------------------------------
@@ -221,20 +219,25 @@ def operator(hub: Hub) -> tuple[Actor, str]:
     return actor, token.token
 
 
-def run_service(hub: Hub, actor: Actor, numbers: list[str]) -> tuple[float, float, StatementCount]:
-    """Orders per second through create_order; domain Orders are built before the clock starts."""
+def service_writer(hub: Hub, actor: Actor) -> Callable[[Order], None]:
     review = hub.settings.review_required
-    currency = hub.settings.default_currency
-    for n in range(WARMUP_ORDERS):
-        order = OrderIn.model_validate(order_body(f"warm-{n}")).to_domain(default_currency=currency)
+
+    def one(order: Order) -> None:
         create_order(hub.uow(), order, actor=actor, review_required=review)
-    start = time.perf_counter()
-    built = [
+
+    return one
+
+
+def build_orders(hub: Hub, numbers: list[str]) -> list[Order]:
+    currency = hub.settings.default_currency
+    return [
         OrderIn.model_validate(order_body(no)).to_domain(default_currency=currency)
         for no in numbers
     ]
-    build_s = time.perf_counter() - start
-    count = StatementCount()
+
+
+def count_statements(engine: Engine, count: StatementCount) -> Callable[[], None]:
+    """Count the SQL the engine sends until the returned function is called."""
 
     def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if statement.startswith("BEGIN"):
@@ -245,15 +248,61 @@ def run_service(hub: Hub, actor: Actor, numbers: list[str]) -> tuple[float, floa
     def on_commit(_conn: Any) -> None:
         count.commits += 1
 
-    event.listen(hub.engine, "before_cursor_execute", on_execute)
-    event.listen(hub.engine, "commit", on_commit)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+
+    def stop() -> None:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+
+    return stop
+
+
+@dataclass
+class Timing:
+    raw_s: float = 0.0
+    service_s: float = 0.0
+    build_s: float = 0.0
+    statements: StatementCount = field(default_factory=StatementCount)
+
+
+def run_writers(
+    raw: Callable[[str], None] | None,
+    hub: Hub,
+    actor: Actor,
+    numbers: list[str],
+    *,
+    service: bool,
+) -> Timing:
+    """Raw and service in alternating blocks, so both meet the same disk and machine load.
+
+    The service's domain Orders are built before its clock starts (timed apart as build_s).
+    """
+    timing = Timing()
+    write = service_writer(hub, actor)
+    warm = [f"warm-{n}" for n in range(WARMUP_ORDERS)]
+    for order, no in zip(build_orders(hub, warm), warm, strict=True):
+        if raw is not None:
+            raw(no)
+        if service:
+            write(order)
     start = time.perf_counter()
-    for order in built:
-        create_order(hub.uow(), order, actor=actor, review_required=review)
-    elapsed = time.perf_counter() - start
-    event.remove(hub.engine, "before_cursor_execute", on_execute)
-    event.remove(hub.engine, "commit", on_commit)
-    return len(numbers) / elapsed, build_s / len(numbers), count
+    built = build_orders(hub, numbers) if service else []
+    timing.build_s = time.perf_counter() - start
+    for first in range(0, len(numbers), BLOCK):
+        if raw is not None:
+            start = time.perf_counter()
+            for no in numbers[first : first + BLOCK]:
+                raw(no)
+            timing.raw_s += time.perf_counter() - start
+        if service:
+            stop = count_statements(hub.engine, timing.statements)
+            start = time.perf_counter()
+            for order in built[first : first + BLOCK]:
+                write(order)
+            timing.service_s += time.perf_counter() - start
+            stop()
+    return timing
 
 
 def compare_rows(raw_url: str, service_url: str) -> list[str]:
@@ -346,16 +395,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         hub = bootstrap(settings.model_copy(update={"database_url": service_url}))
         try:
             actor, _ = operator(hub)
-            if "raw" in opts.phases:
-                raw_url = fresh_database(directory, "raw.db")
-                log("raw sqlite3 ...")
-                raw = run_raw(raw_url, numbers, settings, actor)
-                log(f"raw: {raw:.0f} orders/s")
-            if "service" in opts.phases:
-                log("service create_order ...")
-                service, build, stmts = run_service(hub, actor, numbers)
-                build_us = build * 1e6
-                log(f"service: {service:.0f} orders/s ({ratio(service, raw)} of raw)")
+            if opts.phases & {"raw", "service"}:
+                writer = raw_conn = None
+                if "raw" in opts.phases:
+                    raw_url = fresh_database(directory, "raw.db")
+                    writer, raw_conn = raw_writer(raw_url, settings, actor)
+                log(f"{' and '.join(sorted(opts.phases - {'http'}))}, blocks of {BLOCK} ...")
+                timing = run_writers(writer, hub, actor, numbers, service="service" in opts.phases)
+                if raw_conn is not None:
+                    raw_conn.close()
+                stmts = timing.statements
+                raw = opts.orders / timing.raw_s if writer else None
+                service = opts.orders / timing.service_s if timing.service_s else None
+                build_us = timing.build_s / opts.orders * 1e6 if service else None
+                log(f"raw: {per_s(raw)} orders/s; service: {per_s(service)} orders/s")
         finally:
             hub.close()
         if raw is not None and service is not None:
