@@ -4,7 +4,8 @@
 --   BENCH_TOKEN     bearer token of a user allowed to create orders
 --   BENCH_BODY      the order as JSON, with {{NO}} where the channel order number goes
 --   BENCH_PHASE     prefix of the channel order numbers, unique per wrk run on one database
---   BENCH_DELAY_MS  pause (ms) after each response on a connection; 0 = as fast as possible
+--   BENCH_DELAY_MS  mean pause (ms) after each response on a connection, drawn from an exponential
+--                   distribution so connections do not fall into step; 0 = as fast as possible
 -- On exit one line "BENCH_RESULT {json}" goes to stdout (latencies in microseconds).
 
 local token = assert(os.getenv("BENCH_TOKEN"), "BENCH_TOKEN is not set")
@@ -24,6 +25,10 @@ function setup(thread)
   thread:set("thread_id", #threads)
 end
 
+function init(args)
+  math.randomseed(os.time() * 1000 + thread_id)
+end
+
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
@@ -37,7 +42,8 @@ end
 
 if delay_ms > 0 then
   function delay()
-    return delay_ms
+    -- Exponential pauses make arrivals close to a Poisson stream at the target rate.
+    return math.floor(-delay_ms * math.log(1 - math.random()) + 0.5)
   end
 end
 

@@ -69,7 +69,7 @@ def wrk(
     opts: argparse.Namespace,
     delay_ms: float,
 ) -> dict[str, Any]:
-    env = {**env, "BENCH_PHASE": phase, "BENCH_DELAY_MS": str(max(0, round(delay_ms)))}
+    env = {**env, "BENCH_PHASE": phase, "BENCH_DELAY_MS": f"{max(0.0, delay_ms):.3f}"}
     seconds = max(1, round(duration_s))
     command = ["wrk", f"-t{opts.threads}", f"-c{opts.connections}", f"-d{seconds}s"]
     command += ["--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{port}/api/v1/orders"]
@@ -113,15 +113,21 @@ def run(
         log(f"http: wrk -t{opts.threads} -c{opts.connections} for {opts.duration:g} s")
         full = wrk(port, wrk_env, "full", opts.duration, opts, 0)
         log(f"http: {full['rate']:.0f} orders/s, p99 {full['p99_us'] / 1000:.1f} ms at full load")
-        # wrk has no fixed-rate mode: each connection pauses after every response so that
-        # connections x 1 / (pause + service time) is half the rate just measured.
+        # wrk has no fixed-rate mode: each connection pauses after every response (ingest.lua
+        # draws the pause at random around a mean) so that connections / (pause + latency) is
+        # half the rate just measured. A short run at a first guess calibrates the mean pause.
         target = full["rate"] / 2
-        delay_ms = opts.connections * 1000 / target - 1000 / full["rate"]
+        delay_ms = max(0.0, opts.connections * 1000 / target - full["latency_mean_us"] / 1000)
+        probe = wrk(port, wrk_env, "probe", max(2.0, opts.duration / 5), opts, delay_ms)
+        cycle_ms = opts.connections * 1000 / probe["rate"]
+        delay_ms = max(0.0, delay_ms + opts.connections * 1000 / target - cycle_ms)
         half = wrk(port, wrk_env, "half", opts.duration, opts, delay_ms)
         log(
-            f"http: {half['rate']:.0f} orders/s (target {target:.0f}, pause {delay_ms:.1f} ms), "
+            f"http: {half['rate']:.0f} orders/s (target {target:.0f}, mean pause "
+            f"{delay_ms:.1f} ms), p50 {half['p50_us'] / 1000:.2f} ms, "
             f"p99 {half['p99_us'] / 1000:.2f} ms"
         )
+        half["failed"] += probe["failed"]
         return {"full": full, "half": half, "target": target}
     except Exception:
         sys.stderr.write(server_log.read_text(errors="replace")[-4000:])
