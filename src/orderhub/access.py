@@ -36,7 +36,7 @@ def current_actor(request: Request) -> Actor | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        actor = accounts.actor_for_token(hub.uow(), token.strip())
+        actor = accounts.actor_for_token(hub.uow, token.strip())
         if actor is None:
             raise NotAuthenticated(
                 "the bearer token is unknown or revoked; create a new one "
@@ -45,7 +45,7 @@ def current_actor(request: Request) -> Actor | None:
     elif "session" in request.scope:
         user_id = request.session.get(SESSION_USER)
         if isinstance(user_id, int):
-            user = accounts.load_user(hub.uow(), user_id)
+            user = accounts.load_user(hub.uow.read_only(), user_id)
             if user is None:
                 request.session.clear()
             else:

@@ -103,12 +103,43 @@ def create_app(hub: Hub) -> Any:
         same_site="lax",
         https_only=hub.settings.cookie_secure,
     )
-    return asgi_csrf(
-        app,
-        signing_secret=hub.secret_key,
-        cookie_secure=hub.settings.cookie_secure,
-        send_csrf_failed=csrf_failed,
+    return skip_csrf_for_tokens(
+        asgi_csrf(
+            app,
+            signing_secret=hub.secret_key,
+            cookie_secure=hub.settings.cookie_secure,
+            send_csrf_failed=csrf_failed,
+        ),
+        inner=app,
     )
+
+
+def skip_csrf_for_tokens(protected: Any, inner: Any) -> Any:
+    """Requests that carry a bearer token and no cookies go straight in.
+
+    CSRF rides on cookies a browser sends by itself; a request with none cannot be forged that
+    way, and `current_actor` never reads the session of a bearer request. asgi-csrf would let it
+    through anyway, but only after signing a fresh token for it (~175 µs of every API call).
+    """
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and _bearer_without_cookies(scope["headers"]):
+            await inner(scope, receive, send)
+        else:
+            await protected(scope, receive, send)
+
+    app.__wrapped__ = protected  # type: ignore[attr-defined]
+    return app
+
+
+def _bearer_without_cookies(headers: list[tuple[bytes, bytes]]) -> bool:
+    bearer = False
+    for name, value in headers:
+        if name == b"cookie":
+            return False
+        if name == b"authorization" and value[:7].lower() == b"bearer ":
+            bearer = True
+    return bearer
 
 
 async def csrf_failed(scope: dict[str, Any], send: Any, message_id: int) -> None:

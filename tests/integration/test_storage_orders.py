@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from orderhub.bootstrap import Hub
 from orderhub.domain.actors import Actor
@@ -191,3 +191,33 @@ def test_concurrent_actions_on_one_order_apply_once(hub: Hub) -> None:
             select(func.count()).select_from(order_events).where(order_events.c.action == "pay")
         ).scalar_one()
     assert pays == 1
+
+
+def test_a_read_only_unit_of_work_cannot_commit(hub: Hub) -> None:
+    with hub.uow.read_only() as uow, pytest.raises(RuntimeError, match="read-only"):
+        uow.commit()
+
+
+def test_a_new_paid_order_costs_one_insert_per_table_and_no_update(hub: Hub) -> None:
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(sql.split()[0].upper())
+
+    orders.create_order(
+        hub.uow(), an_order(channel_order_no="warm"), actor=OPERATOR, review_required=True
+    )  # the custom-field definitions are read once
+    event.listen(hub.engine, "before_cursor_execute", count)
+    try:
+        orders.create_order(
+            hub.uow(),
+            an_order(payment_status=PaymentStatus.PAID, tags=("VIP",)),
+            actor=OPERATOR,
+            review_required=True,
+        )
+    finally:
+        event.remove(hub.engine, "before_cursor_execute", count)
+    body = [s for s in statements if s not in ("BEGIN", "COMMIT")]
+    # orders, order_lines, order_tags, order_events (create + submit_review), outbox
+    assert body == ["INSERT"] * 5
+    assert len(statements) <= 10

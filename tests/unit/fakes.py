@@ -172,3 +172,6 @@ class FakeUnitOfWork:
     def __call__(self) -> Self:
         """Also its own factory, so batch use cases share the one fake database."""
         return self
+
+    def read_only(self) -> Self:
+        return self

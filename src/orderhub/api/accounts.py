@@ -106,7 +106,9 @@ def me(actor: Annotated[Actor, Depends(Requires(Permission.ORDER_READ))]) -> MeO
 def list_users(
     request: Request, actor: Annotated[Actor, Depends(Requires(Permission.USER_MANAGE))]
 ) -> list[UserOut]:
-    return [UserOut.of(u) for u in accounts.list_users(hub_of(request).uow(), actor=actor)]
+    return [
+        UserOut.of(u) for u in accounts.list_users(hub_of(request).uow.read_only(), actor=actor)
+    ]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
@@ -147,7 +149,9 @@ def list_tokens(
 ) -> list[TokenOut]:
     return [
         TokenOut.of(t)
-        for t in accounts.list_tokens(hub_of(request).uow(), actor=actor, user_id=_user_id(actor))
+        for t in accounts.list_tokens(
+            hub_of(request).uow.read_only(), actor=actor, user_id=_user_id(actor)
+        )
     ]
 
 

@@ -221,7 +221,7 @@ def get_order(
     request: Request,
     actor: Annotated[Actor, Depends(Requires(Permission.ORDER_READ))],
 ) -> OrderOut:
-    return OrderOut.of(orders.get_order(hub_of(request).uow(), order_id, actor=actor))
+    return OrderOut.of(orders.get_order(hub_of(request).uow.read_only(), order_id, actor=actor))
 
 
 @router.patch("/{order_id}", response_model=OrderOut)
@@ -274,7 +274,7 @@ def get_timeline(
     request: Request,
     actor: Annotated[Actor, Depends(Requires(Permission.ORDER_READ))],
 ) -> TimelineOut:
-    t = orders.get_timeline(hub_of(request).uow(), order_id, actor=actor)
+    t = orders.get_timeline(hub_of(request).uow.read_only(), order_id, actor=actor)
     return TimelineOut(
         order_id=order_id,
         status=t.order.status.value,

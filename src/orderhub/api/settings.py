@@ -39,7 +39,7 @@ def list_custom_fields(
         CustomFieldOut(
             name=d.name, type=d.type, label=d.label, required=d.required, choices=list(d.choices)
         )
-        for d in orders.list_custom_fields(hub_of(request).uow(), actor=actor)
+        for d in orders.list_custom_fields(hub_of(request).uow.read_only(), actor=actor)
     ]
 
 

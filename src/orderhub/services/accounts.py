@@ -12,7 +12,7 @@ from orderhub.domain.accounts import ApiToken, User, check_password, check_usern
 from orderhub.domain.actors import Actor, ActorKind
 from orderhub.errors import AlreadyExists, NotFound, ValidationFailed
 from orderhub.permissions import ROLE_NAMES, Permission, permissions_of, require
-from orderhub.services.ports import PasswordHasher, UnitOfWork
+from orderhub.services.ports import PasswordHasher, UnitOfWork, UnitOfWorkFactory
 
 TOKEN_PREFIX = "oh_"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -140,19 +140,20 @@ def issue_token(uow: UnitOfWork, *, actor: Actor, user_id: int, name: str) -> Is
     return IssuedToken(token, record)
 
 
-def actor_for_token(uow: UnitOfWork, token: str) -> Actor | None:
+def actor_for_token(uows: UnitOfWorkFactory, token: str) -> Actor | None:
     """The actor behind a bearer token, or None for an unknown or revoked one."""
-    with uow:
+    with uows.read_only() as uow:
         found = uow.tokens.by_hash(hash_token(token))
-        if found is None:
-            return None
-        record, user = found
-        if not record.active or not user.active:
-            return None
         now = uow.clock.now()
-        # Recording every use would make each API call a write; once a minute is enough to audit.
-        if record.last_used_at is None or now - record.last_used_at > TOKEN_TOUCH_INTERVAL:
-            uow.tokens.touch(record.id or 0, now)
+    if found is None:
+        return None
+    record, user = found
+    if not record.active or not user.active or record.id is None:
+        return None
+    # Recording every use would make each API call a write; once a minute is enough to audit.
+    if record.last_used_at is None or now - record.last_used_at > TOKEN_TOUCH_INTERVAL:
+        with uows() as uow:
+            uow.tokens.touch(record.id, now)
             uow.commit()
     return actor_for(user, kind=ActorKind.TOKEN)
 

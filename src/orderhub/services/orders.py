@@ -87,13 +87,12 @@ def _create(
         if order.channel == MANUAL_CHANNEL and not order.channel_order_no:
             order.channel_order_no = manual_order_no(now)
         order = open_order(order, at=now, custom_field_defs=uow.custom_fields.all())
-        order.id = uow.orders.add(order)
-        uow.record(
-            order,
+        events = [
             actions.created(
                 order, actor=actor, at=now, source=source, correlation_id=correlation_id
-            ),
-        )
+            )
+        ]
+        # A paid order moves on before it is inserted: one INSERT instead of INSERT + UPDATE.
         follow_up = actions.advance_after_payment(
             order,
             review_required=review_required,
@@ -102,8 +101,10 @@ def _create(
             correlation_id=correlation_id,
         )
         if follow_up is not None:
-            uow.orders.update(order)
-            uow.record(order, follow_up)
+            events.append(follow_up)
+        order.id = uow.orders.add(order)
+        for event in events:
+            uow.record(order, event)
         if idempotency_key is not None:
             uow.idempotency.add(actor.id, idempotency_key, request_hash or "", order.id)
         uow.commit()

@@ -112,7 +112,13 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self) -> UnitOfWork:
+        """A unit of work that may write (on SQLite it takes the write lock at BEGIN)."""
+        ...
+
+    def read_only(self) -> UnitOfWork:
+        """A unit of work for reads only: it takes no write lock and cannot commit."""
+        ...
 
 
 class PasswordHasher(Protocol):

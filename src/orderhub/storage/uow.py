@@ -2,73 +2,25 @@
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any, Self
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from orderhub.domain.orders import CustomFieldDef, Order
+from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.services.ports import Clock, SystemClock
 from orderhub.storage.accounts import SqlTokenRepository, SqlUserRepository
-from orderhub.storage.custom_fields import SqlCustomFieldRepository
+from orderhub.storage.custom_fields import (
+    CachedCustomFieldRepository,
+    CustomFieldCache,
+    SqlCustomFieldRepository,
+)
 from orderhub.storage.database import WRITE, WriterQueue, writer_queue
 from orderhub.storage.idempotency import SqlIdempotencyRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, message_row
-
-# How long another process's custom field declaration may go unseen (this process's own are seen
-# at once).
-CUSTOM_FIELDS_TTL_S = 1.0
-
-
-class CustomFieldCache:
-    """The declared custom fields, read once and shared by the units of work of one factory.
-
-    Every create validates against them, and they change seldom: a declaration made through this
-    factory clears the cache when it commits; one made elsewhere (another process, or SQL by
-    hand) is picked up within `ttl_s`.
-    """
-
-    def __init__(self, ttl_s: float = CUSTOM_FIELDS_TTL_S) -> None:
-        self._ttl_s = ttl_s
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._entry: tuple[int, float, dict[str, CustomFieldDef]] | None = None
-
-    def get(self, load: Callable[[], dict[str, CustomFieldDef]]) -> dict[str, CustomFieldDef]:
-        entry, now = self._entry, time.monotonic()
-        if entry is not None and entry[0] == self._generation and now - entry[1] < self._ttl_s:
-            return dict(entry[2])
-        generation = self._generation
-        fields = load()
-        with self._lock:
-            # A declaration that committed while we read may not be in `fields`: keep nothing.
-            if generation == self._generation:
-                self._entry = (generation, now, fields)
-        return dict(fields)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._entry = None
-
-
-class CachedCustomFieldRepository:
-    def __init__(self, repository: SqlCustomFieldRepository, cache: CustomFieldCache) -> None:
-        self._repository, self._cache = repository, cache
-        self.declared = False
-
-    def all(self) -> dict[str, CustomFieldDef]:
-        return self._cache.get(self._repository.all)
-
-    def add(self, definition: CustomFieldDef) -> None:
-        self._repository.add(definition)
-        self.declared = True
 
 
 class SqlUnitOfWork:
@@ -77,8 +29,12 @@ class SqlUnitOfWork:
         engine: Engine,
         clock: Clock | None = None,
         custom_field_cache: CustomFieldCache | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._engine = engine
+        # A reader takes no write lock (plain BEGIN on SQLite, no writer queue) and cannot commit.
+        self.read_only = read_only
         # Connections from it carry the WRITE option (BEGIN IMMEDIATE) without a per-call copy.
         self._writer = engine.execution_options(**{WRITE: True})
         self.clock: Clock = clock or SystemClock()
@@ -88,10 +44,10 @@ class SqlUnitOfWork:
         self._events: list[tuple[Order, OrderEvent]] = []
 
     def __enter__(self) -> Self:
-        queue = writer_queue(self._engine)
+        queue = None if self.read_only else writer_queue(self._engine)
         self._queued = queue if queue is not None and queue.enter() else None
         try:
-            conn = self._writer.connect()
+            conn = (self._engine if self.read_only else self._writer).connect()
             try:
                 conn.begin()
             except BaseException:
@@ -137,6 +93,8 @@ class SqlUnitOfWork:
         self._events.append((order, event))
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit; use the factory's writer")
         conn = self.connection
         if self._events:
             rows: list[dict[str, Any]] = []
@@ -167,3 +125,6 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock, self.custom_field_cache)
+
+    def read_only(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.clock, self.custom_field_cache, read_only=True)

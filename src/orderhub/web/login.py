@@ -44,7 +44,9 @@ def login(
     next_: Annotated[str | None, Form(alias="next")] = None,
 ) -> Response:
     hub = hub_of(request)
-    user = accounts.authenticate(hub.uow(), hub.hasher, username=username, password=password)
+    user = accounts.authenticate(
+        hub.uow.read_only(), hub.hasher, username=username, password=password
+    )
     if user is None:
         # One message for an unknown user, a wrong password and a disabled account alike.
         return page(

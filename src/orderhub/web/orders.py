@@ -104,7 +104,7 @@ def order_page(
     status: int = 200,
 ) -> Response:
     """The order page, or only its main part for htmx, with an optional outcome message."""
-    timeline = orders.get_timeline(hub_of(request).uow(), order_id, actor=actor)
+    timeline = orders.get_timeline(hub_of(request).uow.read_only(), order_id, actor=actor)
     order = timeline.order
     # Shown buttons = allowed from this state AND permitted to this user; the service checks both
     # again on submit, so a hidden button is a convenience, not the protection.
