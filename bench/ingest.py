@@ -145,7 +145,7 @@ def raw_writer(
         "custom_fields": "{}",
         "created_at": _ts(datetime.fromisoformat(body["created_at"])),
         "paid_at": _ts(datetime.fromisoformat(body["paid_at"])),
-        "version": 2,  # inserted at 1, bumped by the submit_review update
+        "version": 1,  # inserted already in review: one INSERT, no UPDATE
     }
     row = [template[name] for name in columns]
     no_at, updated_at = columns.index("channel_order_no"), columns.index("updated_at")

@@ -114,3 +114,23 @@ def test_amounts_expected_total_counts_tax_and_discount() -> None:
     assert (
         Amounts(goods_total=1000, shipping_fee=200, discount=300, tax=50).expected_paid_total == 950
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "phone", "masked"),
+    [
+        ("张三", "13800001234", False),
+        ("张**", "13800001234", True),
+        ("张三", "138****1234", True),
+        ("王＊", "13800001234", True),
+        ("Apt *3", "13800001234", False),
+    ],
+)
+def test_masking_is_detected_from_asterisk_runs_or_a_full_width_asterisk(
+    name: str, phone: str, masked: bool
+) -> None:
+    receiver = Receiver(name, phone, "浙江省", "杭州市", "西湖区", "文三路 90 号")
+    assert (
+        open_order(an_order(receiver=receiver), at=T0, custom_field_defs={}).receiver.masked
+        is masked
+    )

@@ -53,7 +53,8 @@ class OrderLine:
         return self.quantity * self.unit_price - self.line_discount
 
 
-_MASK = re.compile(r"\*{2,}|＊")
+# Channels mask with runs of asterisks (138****1234, 张**) or a full-width one.
+_MASK_MARKS = ("**", "＊")
 _PHONE = re.compile(r"^[0-9+\-() *#]{3,32}$")
 
 
@@ -201,7 +202,11 @@ def check_amounts(amounts: Amounts, lines: tuple[OrderLine, ...]) -> None:
 
 
 def looks_masked(receiver: Receiver) -> bool:
-    return any(_MASK.search(v) for v in (receiver.name, receiver.phone, receiver.address))
+    return any(
+        mark in value
+        for value in (receiver.name, receiver.phone, receiver.address)
+        for mark in _MASK_MARKS
+    )
 
 
 def check_receiver(receiver: Receiver) -> Receiver:
@@ -214,7 +219,9 @@ def check_receiver(receiver: Receiver) -> Receiver:
             "with + - ( ) and * for masked digits",
             field="receiver.phone",
         )
-    return replace(receiver, masked=receiver.masked or looks_masked(receiver))
+    if receiver.masked or not looks_masked(receiver):
+        return receiver
+    return replace(receiver, masked=True)
 
 
 def _coerce_custom(defn: CustomFieldDef, value: Any) -> Any:
