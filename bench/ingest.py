@@ -240,19 +240,23 @@ def count_statements(engine: Engine, count: StatementCount) -> Callable[[], None
     """Count the SQL the engine sends until the returned function is called."""
 
     def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("BEGIN"):
-            count.begins += 1
-        else:
-            count.statements += 1
+        count.statements += 1
+
+    # BEGIN goes straight to the driver (storage/database.py), so it is counted by the
+    # transaction event, not as a cursor execution.
+    def on_begin(_conn: Any) -> None:
+        count.begins += 1
 
     def on_commit(_conn: Any) -> None:
         count.commits += 1
 
     event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "begin", on_begin)
     event.listen(engine, "commit", on_commit)
 
     def stop() -> None:
         event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "begin", on_begin)
         event.remove(engine, "commit", on_commit)
 
     return stop

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,16 +39,19 @@ def _postgres_up() -> bool:
         return False
 
 
-def require_postgres() -> None:
-    if _postgres_up():
-        return
-    message = (
-        f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}; start it with "
-        "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
-    )
+def unavailable(message: str) -> NoReturn:
+    """A needed service or tool is missing: CI fails loudly, a developer's run skips with why."""
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require_postgres() -> None:
+    if not _postgres_up():
+        unavailable(
+            f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}; start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
+        )
 
 
 @pytest.fixture(scope="session")

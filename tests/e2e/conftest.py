@@ -7,7 +7,6 @@ file, with one operator and a few orders. Never `playwright install`: the tests 
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -22,10 +21,10 @@ from orderhub.app import create_app
 from orderhub.bootstrap import bootstrap
 from orderhub.config import Settings
 from orderhub.domain.actors import Actor
-from orderhub.passwords import Argon2Hasher
 from orderhub.permissions import permissions_of
 from orderhub.services import accounts, orders
 from orderhub.storage.database import make_engine, migrate
+from tests.conftest import CHEAP_HASHER, unavailable
 from tests.factories import an_order
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,7 +67,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     engine.dispose()
     hub = bootstrap(
         Settings(database_url=url, secret_key="e2e-secret", log_level="WARNING"),
-        hasher=Argon2Hasher(time_cost=1, memory_cost_kib=8192),
+        hasher=CHEAP_HASHER,
     )
     accounts.create_user(
         hub.uow(), hub.hasher, username=OPERATOR, password=PASSWORD, role="operator"
@@ -100,16 +99,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
 
 def require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = (
-        f"{CHROMIUM} is missing; install it with "
-        "`apt-get install -y --no-install-recommends chromium fonts-noto-cjk` "
-        "(never `playwright install`)"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    if not CHROMIUM.exists():
+        unavailable(
+            f"{CHROMIUM} is missing; install it with "
+            "`apt-get install -y --no-install-recommends chromium fonts-noto-cjk` "
+            "(never `playwright install`)"
+        )
 
 
 @pytest.fixture(scope="session")
