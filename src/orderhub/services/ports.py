@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from orderhub.domain.accounts import ApiToken, User
 from orderhub.domain.orders import CustomFieldDef, Order
@@ -125,3 +126,38 @@ class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
 
     def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ChannelPage:
+    """One page of a channel's incremental pull: raw payloads, as the channel sent them."""
+
+    payloads: list[dict[str, Any]]
+    # Opaque token for the next page; None on the last one.
+    next_page: str | None = None
+
+
+class ChannelClient(Protocol):
+    """One shop's connection to its sales channel (Taobao TOP, JD, PDD, Shopify Admin API...).
+
+    Implementations sign requests the channel's way, retry timeouts, 5xx and 429 (honouring
+    Retry-After) with backoff, and raise ChannelUnavailable when retries run out.
+    """
+
+    channel: str
+
+    def fetch_changed(self, since: datetime, until: datetime, page: str | None) -> ChannelPage:
+        """Orders modified in [since, until), one page at a time, oldest first."""
+        ...
+
+    def fetch_order(self, channel_order_no: str) -> dict[str, Any] | None:
+        """One order's full payload, or None when the channel does not know it."""
+        ...
+
+    def list_order_numbers(self, since: datetime, until: datetime) -> list[str]:
+        """Every order number the channel has, created or modified in [since, until)."""
+        ...
+
+
+class ChannelUnavailable(Exception):
+    """The channel did not answer usefully after the retries (timeouts, 5xx, 429)."""
