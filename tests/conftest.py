@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -27,6 +28,8 @@ from orderhub.storage.tables import metadata
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 # argon2 at its real cost takes ~90 ms a hash; tests that make users use a cheap one.
 CHEAP_HASHER = Argon2Hasher(time_cost=1, memory_cost_kib=8192)
+# Shop credentials in tests are encrypted with a key made per run, never a file in the tree.
+TEST_CREDENTIALS_KEY = Fernet.generate_key().decode()
 # Whoever sets a test up: an admin, so it can issue tokens for users of any role.
 SETUP_ADMIN = Actor(id="setup", name="setup", role="admin", permissions=permissions_of("admin"))
 
@@ -101,6 +104,7 @@ def wipe(engine: Engine) -> None:
 def hub(database_url: str) -> Iterator[Hub]:
     """A hub on a migrated, empty database."""
     settings = Settings(
+        credentials_key=TEST_CREDENTIALS_KEY,
         database_url=database_url,
         secret_key="test-secret",
         log_level="WARNING",

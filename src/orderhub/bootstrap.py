@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from orderhub.config import Settings
@@ -55,6 +57,22 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
+def credentials_cipher(settings: Settings) -> Fernet:
+    """The key for shop credentials: the setting, else the key file (made once, owner-only)."""
+    if settings.credentials_key:
+        return Fernet(settings.credentials_key.encode())
+    path = Path(settings.credentials_key_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(Fernet.generate_key())
+        path.chmod(0o600)
+        structlog.get_logger().warning(
+            "made a new key for shop credentials; keep it with the database backups",
+            key_file=str(path.resolve()),
+        )
+    return Fernet(path.read_bytes().strip())
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -85,7 +103,7 @@ def bootstrap(
     return Hub(
         settings=settings,
         engine=engine,
-        uow=SqlUnitOfWorkFactory(engine, clock),
+        uow=SqlUnitOfWorkFactory(engine, clock, credentials_cipher(settings)),
         hasher=hasher
         or Argon2Hasher(
             time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_cost_kib

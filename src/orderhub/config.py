@@ -31,3 +31,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_cost_kib: int = 65536
     demo_orders: int = 3000
+    # Fernet key that encrypts shop credentials at rest. Unset: read from (or, the first time,
+    # written to) `credentials_key_file`; losing it means entering the credentials again.
+    credentials_key: str | None = None
+    credentials_key_file: str = ".orderhub-credentials.key"
+    # Merchant extensions of the channel mappings: <dir>/<channel>.yaml, merged over ours.
+    mapping_dir: str | None = None
+    # The in-process worker (channel pulls, reconcile) that `orderhub serve` runs beside the API.
+    worker_enabled: bool = True

@@ -24,7 +24,7 @@ from orderhub.domain.actors import Actor
 from orderhub.permissions import permissions_of
 from orderhub.services import accounts, orders
 from orderhub.storage.database import make_engine, migrate
-from tests.conftest import CHEAP_HASHER, unavailable
+from tests.conftest import CHEAP_HASHER, TEST_CREDENTIALS_KEY, unavailable
 from tests.factories import an_order
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,7 +66,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     migrate(engine)
     engine.dispose()
     hub = bootstrap(
-        Settings(database_url=url, secret_key="e2e-secret", log_level="WARNING"),
+        Settings(
+            database_url=url,
+            secret_key="e2e-secret",
+            log_level="WARNING",
+            credentials_key=TEST_CREDENTIALS_KEY,
+        ),
         hasher=CHEAP_HASHER,
     )
     accounts.create_user(

@@ -26,6 +26,7 @@ from orderhub.services import accounts, orders
 from orderhub.storage.database import make_engine, migrate
 from orderhub.web import labels
 from orderhub.web.order_forms import PAGE_SIZE
+from tests.conftest import TEST_CREDENTIALS_KEY
 from tests.factories import an_order
 
 PASSWORD = "correct horse"
@@ -48,7 +49,11 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
     migrate(engine)
     engine.dispose()
     settings = Settings(
-        database_url=url, secret_key="test-secret", log_level="WARNING", review_required=True
+        credentials_key=TEST_CREDENTIALS_KEY,
+        database_url=url,
+        secret_key="test-secret",
+        log_level="WARNING",
+        review_required=True,
     )
     hub = bootstrap(settings, hasher=Argon2Hasher(time_cost=1, memory_cost_kib=8192))
     for role in ("operator", "supervisor"):

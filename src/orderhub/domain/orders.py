@@ -144,6 +144,9 @@ class Order:
     resume_status: OrderStatus | None = None
     exception_reason: str | None = None
     version: int = 1
+    # The channel's modified time and status word of the version applied last.
+    channel_modified_at: datetime | None = None
+    channel_status: str | None = None
 
 
 def _require(value: str | None, field_name: str, hint: str) -> str:

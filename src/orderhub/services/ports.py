@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
 from orderhub.domain.accounts import ApiToken, User
+from orderhub.domain.channels import Component, Quarantined, SkuBook
 from orderhub.domain.orders import CustomFieldDef, Order
+from orderhub.domain.shops import Shop
 from orderhub.domain.timeline import OrderEvent
 
 
@@ -28,6 +30,10 @@ class SystemClock:
 class OrderRepository(Protocol):
     def get(self, order_id: int) -> Order:
         """The order, or NotFound naming the id."""
+        ...
+
+    def find(self, channel: str, shop: str, channel_order_no: str) -> Order | None:
+        """The order the pool holds for this channel order, if any."""
         ...
 
     def add(self, order: Order) -> int: ...
@@ -79,6 +85,78 @@ class TokenRepository(Protocol):
     def touch(self, token_id: int, at: datetime) -> None: ...
 
 
+class ShopRepository(Protocol):
+    def get(self, code: str) -> Shop: ...
+
+    def list(self) -> Sequence[Shop]: ...
+
+    def add(self, shop: Shop) -> int: ...
+
+    def update(self, shop: Shop) -> None: ...
+
+    def record_sync(
+        self, code: str, *, at: datetime, cursor_at: datetime | None, error: str | None
+    ) -> None: ...
+
+
+class CatalogueRepository(Protocol):
+    def sku_book(self, channel: str, shop: str) -> SkuBook: ...
+
+    def add_product(
+        self, sku: str, title: str, at: datetime, components: Sequence[Component] = ()
+    ) -> None: ...
+
+    def products(self) -> list[dict[str, Any]]: ...
+
+    def add_mapping(
+        self, channel: str, shop: str, channel_sku: str, sku: str, at: datetime
+    ) -> None: ...
+
+    def mappings(self) -> list[dict[str, Any]]: ...
+
+    def waiting_for_sku(self, channel: str, channel_sku: str) -> list[int]: ...
+
+
+class PayloadRepository(Protocol):
+    def add(
+        self,
+        *,
+        channel: str,
+        shop: str,
+        channel_order_no: str | None,
+        modified_at: datetime | None,
+        received_at: datetime,
+        source: str,
+        outcome: str,
+        order_id: int | None,
+        payload: dict[str, Any],
+    ) -> None: ...
+
+
+class QuarantineRepository(Protocol):
+    def add(self, item: Quarantined) -> int: ...
+
+    def get(self, item_id: int) -> Quarantined: ...
+
+    def list(
+        self, *, status: str | None = "open", shop: str | None = None, limit: int = 100
+    ) -> Sequence[Quarantined]: ...
+
+    def resolve(
+        self,
+        item_id: int,
+        *,
+        status: str,
+        at: datetime,
+        resolution: str,
+        order_id: int | None = None,
+    ) -> None: ...
+
+    def open_numbers(self, channel: str, shop: str) -> set[str]: ...
+
+    def count_open(self) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Recorded events reach the timeline and the outbox before COMMIT."""
 
@@ -97,6 +175,18 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepository: ...
+
+    @property
+    def shops(self) -> ShopRepository: ...
+
+    @property
+    def catalogue(self) -> CatalogueRepository: ...
+
+    @property
+    def payloads(self) -> PayloadRepository: ...
+
+    @property
+    def quarantine(self) -> QuarantineRepository: ...
 
     @property
     def clock(self) -> Clock: ...

@@ -35,6 +35,11 @@ _INSERT_ORDER = orders.insert()
 _INSERT_LINES = order_lines.insert()
 _INSERT_TAGS = order_tags.insert()
 _SELECT_ORDER = select(orders).where(orders.c.id == bindparam("order_id"))
+_FIND_ORDER = select(orders).where(
+    orders.c.channel == bindparam("channel"),
+    orders.c.shop == bindparam("shop"),
+    orders.c.channel_order_no == bindparam("no"),
+)
 _SELECT_LINES = (
     select(order_lines)
     .where(order_lines.c.order_id == bindparam("order_id"))
@@ -115,6 +120,8 @@ def order_row(order: Order) -> dict[str, Any]:
         "paid_at": order.paid_at,
         "updated_at": order.updated_at,
         "version": order.version,
+        "channel_modified_at": order.channel_modified_at,
+        "channel_status": order.channel_status,
     }
 
 
@@ -189,6 +196,8 @@ def order_from_rows(row: RowMapping, lines: list[RowMapping]) -> Order:
         paid_at=row["paid_at"],
         updated_at=row["updated_at"],
         version=row["version"],
+        channel_modified_at=row["channel_modified_at"],
+        channel_status=row["channel_status"],
     )
 
 
@@ -240,6 +249,16 @@ class SqlOrderRepository:
             raise NotFound(
                 f"order {order_id} does not exist; check the id (GET /api/v1/orders lists them)"
             )
+        return self._load(row)
+
+    def find(self, channel: str, shop: str, channel_order_no: str) -> Order | None:
+        """The order the pool holds for this channel order, if any."""
+        params = {"channel": channel, "shop": shop, "no": channel_order_no}
+        row = self._conn.execute(_FIND_ORDER, params).mappings().first()
+        return self._load(row) if row is not None else None
+
+    def _load(self, row: RowMapping) -> Order:
+        order_id = int(row["id"])
         lines = list(self._conn.execute(_SELECT_LINES, {"order_id": order_id}).mappings())
         order = order_from_rows(row, lines)
         self._loaded[order_id] = (order.lines, order.tags)

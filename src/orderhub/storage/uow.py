@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Self
 
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
@@ -12,6 +13,8 @@ from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.services.ports import Clock, SystemClock
 from orderhub.storage.accounts import SqlTokenRepository, SqlUserRepository
+from orderhub.storage.catalogue import SqlCatalogueRepository
+from orderhub.storage.channel_records import SqlPayloadRepository, SqlQuarantineRepository
 from orderhub.storage.custom_fields import (
     CachedCustomFieldRepository,
     CustomFieldCache,
@@ -21,6 +24,7 @@ from orderhub.storage.database import WRITE, WriterQueue, writer_queue
 from orderhub.storage.idempotency import SqlIdempotencyRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, message_row
+from orderhub.storage.shops import SqlShopRepository
 
 
 class SqlUnitOfWork:
@@ -31,7 +35,10 @@ class SqlUnitOfWork:
         custom_field_cache: CustomFieldCache | None = None,
         *,
         read_only: bool = False,
+        cipher: Fernet | None = None,
     ) -> None:
+        # Encrypts shop credentials at rest; without one, shops cannot be read or written.
+        self._cipher = cipher or Fernet(Fernet.generate_key())
         self._engine = engine
         # A reader takes no write lock (plain BEGIN on SQLite, no writer queue) and cannot commit.
         self.read_only = read_only
@@ -65,6 +72,10 @@ class SqlUnitOfWork:
         )
         self.users = SqlUserRepository(conn)
         self.tokens = SqlTokenRepository(conn)
+        self.shops = SqlShopRepository(conn, self._cipher)
+        self.catalogue = SqlCatalogueRepository(conn)
+        self.payloads = SqlPayloadRepository(conn)
+        self.quarantine = SqlQuarantineRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -119,12 +130,16 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
-        self.engine, self.clock = engine, clock
+    def __init__(
+        self, engine: Engine, clock: Clock | None = None, cipher: Fernet | None = None
+    ) -> None:
+        self.engine, self.clock, self.cipher = engine, clock, cipher
         self.custom_field_cache = CustomFieldCache()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.clock, self.custom_field_cache)
+        return SqlUnitOfWork(self.engine, self.clock, self.custom_field_cache, cipher=self.cipher)
 
     def read_only(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.clock, self.custom_field_cache, read_only=True)
+        return SqlUnitOfWork(
+            self.engine, self.clock, self.custom_field_cache, read_only=True, cipher=self.cipher
+        )
