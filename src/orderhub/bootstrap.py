@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from orderhub.config import Settings
+from orderhub.integrations.channels.connect import Channels
 from orderhub.passwords import Argon2Hasher
 from orderhub.services.ports import Clock, PasswordHasher
 from orderhub.storage.database import ensure_migrated, make_engine
@@ -30,6 +31,7 @@ class Hub:
     uow: SqlUnitOfWorkFactory
     hasher: PasswordHasher
     secret_key: str
+    channels: Channels
 
     def close(self) -> None:
         self.engine.dispose()
@@ -109,4 +111,5 @@ def bootstrap(
             time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_cost_kib
         ),
         secret_key=secret,
+        channels=Channels(Path(settings.mapping_dir) if settings.mapping_dir else None),
     )

@@ -36,6 +36,13 @@ class Permission(StrEnum):
     USER_MANAGE = "user.manage"
     TOKEN_MANAGE = "token.manage"
     SETTINGS_MANAGE = "settings.manage"
+    SHOP_READ = "shop.read"
+    SHOP_MANAGE = "shop.manage"
+    CHANNEL_SYNC = "channel.sync"
+    QUARANTINE_READ = "quarantine.read"
+    QUARANTINE_MANAGE = "quarantine.manage"
+    SKU_READ = "sku.read"
+    SKU_MANAGE = "sku.manage"
 
 
 P = Permission
@@ -58,15 +65,23 @@ _FLOW = {
 }
 _WAREHOUSE = {P.ORDER_START_PICKING, P.ORDER_SHIP, P.ORDER_DELIVER, P.ORDER_COMPLETE}
 
+_CHANNEL_READ = {P.SHOP_READ, P.QUARANTINE_READ, P.SKU_READ}
+_CHANNEL_WORK = {P.CHANNEL_SYNC, P.QUARANTINE_MANAGE, P.SKU_MANAGE}
+
 ROLES: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
-    "supervisor": frozenset(set(Permission) - {P.USER_MANAGE, P.SETTINGS_MANAGE}),
+    "supervisor": frozenset(set(Permission) - {P.USER_MANAGE, P.SETTINGS_MANAGE, P.SHOP_MANAGE}),
     "operator": frozenset(
-        _READ | _FLOW | {P.ORDER_CREATE, P.ORDER_EDIT, P.ORDER_EXPORT, P.TOKEN_MANAGE}
+        _READ
+        | _FLOW
+        | _CHANNEL_READ
+        | _CHANNEL_WORK
+        | {P.ORDER_CREATE, P.ORDER_EDIT, P.ORDER_EXPORT, P.TOKEN_MANAGE}
     ),
     "warehouse": frozenset(_READ | _WAREHOUSE | {P.ORDER_HOLD, P.ORDER_RAISE_EXCEPTION}),
     "customer_service": frozenset(
         _READ
+        | _CHANNEL_READ
         | {P.ORDER_EDIT, P.ORDER_HOLD, P.ORDER_RELEASE, P.ORDER_RAISE_EXCEPTION, P.ORDER_CANCEL}
     ),
     # A sales agent or an integration account: sends orders in and reads them back.

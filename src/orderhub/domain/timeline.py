@@ -26,6 +26,8 @@ class OrderEvent:
     correlation_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     order_id: int | None = None
+    # False for events only the timeline needs (an ignored repeat): no change event goes out.
+    published: bool = True
 
     @property
     def changes_status(self) -> bool:

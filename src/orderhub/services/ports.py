@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
@@ -34,6 +34,10 @@ class OrderRepository(Protocol):
 
     def find(self, channel: str, shop: str, channel_order_no: str) -> Order | None:
         """The order the pool holds for this channel order, if any."""
+        ...
+
+    def known_numbers(self, channel: str, shop: str, numbers: Sequence[str]) -> set[str]:
+        """Which of these channel order numbers the pool holds."""
         ...
 
     def add(self, order: Order) -> int: ...
@@ -251,3 +255,13 @@ class ChannelClient(Protocol):
 
 class ChannelUnavailable(Exception):
     """The channel did not answer usefully after the retries (timeouts, 5xx, 429)."""
+
+
+class ChannelConnector(Protocol):
+    """Reaches the channels: a client per shop, the field mapping per channel."""
+
+    def client(self, shop: Shop) -> ChannelClient: ...
+
+    def mapping(self, channel: str) -> Mapping[str, Any]: ...
+
+    def channels(self) -> frozenset[str]: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -256,6 +257,18 @@ class SqlOrderRepository:
         params = {"channel": channel, "shop": shop, "no": channel_order_no}
         row = self._conn.execute(_FIND_ORDER, params).mappings().first()
         return self._load(row) if row is not None else None
+
+    def known_numbers(self, channel: str, shop: str, numbers: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        unique = list(dict.fromkeys(numbers))
+        for start in range(0, len(unique), 500):
+            query = select(orders.c.channel_order_no).where(
+                orders.c.channel == channel,
+                orders.c.shop == shop,
+                orders.c.channel_order_no.in_(unique[start : start + 500]),
+            )
+            found.update(str(n) for n in self._conn.execute(query).scalars())
+        return found
 
     def _load(self, row: RowMapping) -> Order:
         order_id = int(row["id"])

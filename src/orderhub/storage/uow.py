@@ -115,9 +115,11 @@ class SqlUnitOfWork:
                 row = event_row(event)
                 row["order_id"] = order.id
                 rows.append(row)
-                messages.append(message_row(order, event, uuid.uuid4(), self.clock.now()))
+                if event.published:
+                    messages.append(message_row(order, event, uuid.uuid4(), self.clock.now()))
             conn.execute(INSERT_EVENTS, rows)
-            conn.execute(INSERT_MESSAGES, messages)
+            if messages:
+                conn.execute(INSERT_MESSAGES, messages)
             self._events = []
         conn.commit()
         if self.custom_fields.declared:
