@@ -1,0 +1,85 @@
+"""The JOS router's words, shared by the client and the simulator (see PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ROUTER_PATH = "/routerjson"
+API_VERSION = "2.0"
+# The router also knows hmacmd5 and hmacsha256; we sign (and the simulator checks) md5 only.
+SIGN_METHOD = "md5"
+PARAM_JSON = "360buy_param_json"
+
+ORDER_SEARCH = "jingdong.pop.order.search"
+# The variant whose receiver fields come encrypted/masked; the one third-party apps are given.
+ORDER_EN_SEARCH = "jingdong.pop.order.enSearch"
+ORDER_GET = "jingdong.pop.order.get"
+OAID_DECRYPT = "jingdong.jos.order.oaid.decrypt"
+
+# dateType: 0 (or anything but 1) searches by modified time, 1 by creation time.
+DATE_TYPE_MODIFIED = 0
+DATE_TYPE_CREATED = 1
+MAX_PAGE_SIZE = 100
+
+# Every state a POP order can be in; a search without order_state would miss none of them.
+ORDER_STATES = (
+    "WAIT_SELLER_STOCK_OUT",
+    "WAIT_SELLER_DELIVERY",
+    "WAIT_GOODS_RECEIVE_CONFIRM",
+    "FINISHED_L",
+    "TRADE_CANCELED",
+    "LOCKED",
+    "PAUSE",
+    "POP_ORDER_PAUSE",
+)
+OPTIONAL_FIELDS = (
+    "orderId,venderId,orderType,payType,orderTotalPrice,orderSellerPrice,orderPayment,"
+    "freightPrice,sellerDiscount,orderState,orderStateRemark,orderRemark,venderRemark,"
+    "orderStartTime,orderEndTime,modified,paymentConfirmTime,consigneeInfo,itemInfoList,"
+    "couponDetailList,invoiceEasyInfo,pin,open_id_buyer,oaid"
+)
+
+# Gateway error codes (error_response.code), from JD's published gateway error table.
+ERR_CALL_LIMITED = "2"  # App Call Limited: the app is over its call rate
+ERR_MISSING_VERSION = "4"
+ERR_UNSUPPORTED_VERSION = "5"
+ERR_MISSING_TIMESTAMP = "7"
+ERR_INVALID_TIMESTAMP = "8"
+ERR_MISSING_SIGNATURE = "11"
+ERR_INVALID_SIGNATURE = "12"
+ERR_MISSING_METHOD = "14"
+ERR_INVALID_METHOD = "15"
+# Not in the table we could read; modelled (see PROTOCOL.md).
+ERR_SERVICE_UNAVAILABLE = "1"
+ERR_INVALID_TOKEN = "19"
+# Codes that mean "slow down and call again", not "your request is wrong".
+THROTTLE_CODES = frozenset({ERR_CALL_LIMITED})
+
+ERRORS: dict[str, tuple[str, str]] = {
+    ERR_SERVICE_UNAVAILABLE: ("服务不可用", "Service Unavailable"),
+    ERR_CALL_LIMITED: ("限制时间内调用失败次数", "App Call Limited"),
+    ERR_MISSING_VERSION: ("缺少版本参数", "Missing Version"),
+    ERR_UNSUPPORTED_VERSION: ("不支持的版本号", "Unsupported Version"),
+    ERR_MISSING_TIMESTAMP: ("缺少时间戳参数", "Missing Timestamp"),
+    ERR_INVALID_TIMESTAMP: ("非法的时间戳参数", "Invalid Timestamp"),
+    ERR_MISSING_SIGNATURE: ("缺少签名参数", "Missing Signature"),
+    ERR_INVALID_SIGNATURE: ("无效签名", "Invalid Signature"),
+    ERR_MISSING_METHOD: ("缺少方法名参数", "Missing Method"),
+    ERR_INVALID_METHOD: ("不存在的方法名", "Invalid Method"),
+    ERR_INVALID_TOKEN: ("token已过期或者不存在，请重新授权访问", "Invalid access_token"),
+}
+
+
+def response_key(method: str) -> str:
+    """`jingdong.pop.order.search` answers under `jingdong_pop_order_search_responce` (sic)."""
+    return method.replace(".", "_") + "_responce"
+
+
+def error_body(code: str) -> dict[str, Any]:
+    zh, en = ERRORS[code]
+    return {"error_response": {"code": code, "zh_desc": zh, "en_desc": en}}
+
+
+def error_bytes(code: str) -> bytes:
+    return json.dumps(error_body(code), ensure_ascii=False).encode()
