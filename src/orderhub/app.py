@@ -19,7 +19,11 @@ from orderhub import __version__
 from orderhub.api import accounts as api_accounts
 from orderhub.api import errors
 from orderhub.api import orders as api_orders
+from orderhub.api import quarantine as api_quarantine
 from orderhub.api import settings as api_settings
+from orderhub.api import shops as api_shops
+from orderhub.api import skus as api_skus
+from orderhub.api import webhooks as api_webhooks
 from orderhub.bootstrap import Hub
 from orderhub.errors import OrderHubError
 from orderhub.web import routes as web
@@ -91,7 +95,16 @@ def create_app(hub: Hub) -> Any:
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)
 
-    for router in (api_orders.router, api_accounts.router, api_settings.router, web.router):
+    for router in (
+        api_orders.router,
+        api_accounts.router,
+        api_settings.router,
+        api_shops.router,
+        api_quarantine.router,
+        api_skus.router,
+        api_webhooks.router,
+        web.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
