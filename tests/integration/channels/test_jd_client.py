@@ -12,7 +12,7 @@ import pytest
 from orderhub.domain.mapping import MappedOrder, map_order
 from orderhub.integrations.channels.jd import CHANNEL
 from orderhub.integrations.channels.jd.client import JdApiError, JdClient
-from orderhub.integrations.channels.jd.signing import jd_time
+from orderhub.integrations.channels.jd.signing import jd_time, sign
 from orderhub.integrations.channels.registry import ShopConnection, SimulatorOptions, load_mapping
 from orderhub.integrations.channels.simkit import RunningServer
 
@@ -149,3 +149,29 @@ def test_an_unsigned_request_gets_jd_error_envelope(server: RunningServer) -> No
     assert answer.json() == {
         "error_response": {"code": "11", "zh_desc": "缺少签名参数", "en_desc": "Missing Signature"}
     }
+
+
+def test_a_window_that_ended_before_the_orders_were_made_finds_none(
+    server: RunningServer,
+) -> None:
+    # Also proves the client sends Beijing time: UTC text read as Beijing would shift by 8 hours.
+    _seed(server, 5)
+    now = datetime.now(UTC)
+    page = _client(server).fetch_changed(now - timedelta(hours=9), now - timedelta(minutes=1), None)
+    assert page.payloads == [] and page.next_page is None
+
+
+def test_a_request_with_a_stale_timestamp_is_refused_with_jd_invalid_timestamp(
+    server: RunningServer,
+) -> None:
+    params = {
+        "method": "jingdong.pop.order.search",
+        "v": "2.0",
+        "app_key": CREDENTIALS["app_key"],
+        "access_token": CREDENTIALS["access_token"],
+        "timestamp": jd_time(datetime.now(UTC) - timedelta(minutes=7)),
+        "360buy_param_json": "{}",
+    }
+    params["sign"] = sign(params, CREDENTIALS["app_secret"])
+    answer = httpx.get(f"{server.url}/routerjson", params=params).json()
+    assert answer["error_response"]["code"] == "8"

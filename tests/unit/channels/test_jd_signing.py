@@ -1,11 +1,17 @@
-"""JD router signing: known answers computed by hand (`printf '%s' ... | md5sum`), no SDK vector."""
+"""JD router signing and throttle detection.
+
+The known answer is hand-computed (`printf '%s' ... | md5sum`): the SDKs publish no test vector.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
+from orderhub.integrations.channels.jd.client import throttled
+from orderhub.integrations.channels.jd.protocol import error_body
 from orderhub.integrations.channels.jd.signing import check, jd_time, parse_jd_time, sign
 
 PARAMS = {
@@ -49,3 +55,13 @@ def test_jd_times_are_beijing_wall_clock_text() -> None:
 def test_a_naive_time_is_refused_rather_than_guessed() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         jd_time(datetime(2026, 11, 25, 8, 30))
+
+
+def test_app_call_limited_in_a_200_body_is_a_throttle_to_retry() -> None:
+    assert throttled(httpx.Response(200, json=error_body("2"))) == "JD error 2 App Call Limited"
+
+
+def test_a_bad_signature_or_a_normal_answer_is_not_a_throttle() -> None:
+    assert throttled(httpx.Response(200, json=error_body("12"))) is None
+    assert throttled(httpx.Response(200, json={"jingdong_pop_order_get_responce": {}})) is None
+    assert throttled(httpx.Response(200, text="<html>")) is None
