@@ -1,0 +1,8 @@
+"""The `orderhub` command."""
+
+from __future__ import annotations
+
+import orderhub.cli.channels  # noqa: F401 - registers its commands on `app`
+from orderhub.cli.core import app
+
+__all__ = ["app"]

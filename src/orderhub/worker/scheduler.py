@@ -1,0 +1,89 @@
+"""Runs each shop's pull when it is due, and a reconciliation now and then.
+
+Thin: the jobs are the services' use cases; this only decides when. One thread is enough for
+the embedded default; `orderhub worker` runs the same loop as its own process.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import structlog
+
+from orderhub.bootstrap import Hub
+from orderhub.services.channel_sync import pull_shop, reconcile_shop
+
+log = structlog.get_logger()
+
+
+class Scheduler:
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        tick_s: float = 1.0,
+        reconcile_every_s: float = 3600.0,
+        reconcile_window: timedelta = timedelta(days=2),
+    ) -> None:
+        self.hub, self.tick_s = hub, tick_s
+        self.reconcile_every_s, self.reconcile_window = reconcile_every_s, reconcile_window
+        self._stop = threading.Event()
+        self._reconciled: dict[str, datetime] = {}
+        self._thread: threading.Thread | None = None
+
+    def run_due(self) -> int:
+        """Run what is due now; returns how many jobs ran (for tests and the CLI)."""
+        with self.hub.uow.read_only() as uow:
+            shops = [s for s in uow.shops.list() if s.enabled]
+            now = uow.clock.now()
+        ran = 0
+        for shop in shops:
+            if shop.last_sync_at is None or now - shop.last_sync_at >= timedelta(
+                seconds=shop.settings.interval_s
+            ):
+                report = pull_shop(
+                    self.hub.uow,
+                    self.hub.channels,
+                    shop.code,
+                    review_required=self.hub.settings.review_required,
+                )
+                log.info(
+                    "pulled",
+                    shop=shop.code,
+                    payloads=report.payloads,
+                    outcomes=dict(report.outcomes),
+                    error=report.error,
+                )
+                ran += 1
+            last = self._reconciled.get(shop.code)
+            if last is None or (now - last).total_seconds() >= self.reconcile_every_s:
+                self._reconciled[shop.code] = now
+                reconcile_shop(
+                    self.hub.uow,
+                    self.hub.channels,
+                    shop.code,
+                    since=now - self.reconcile_window,
+                    until=now,
+                    review_required=self.hub.settings.review_required,
+                )
+                ran += 1
+        return ran
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:
+                log.exception("worker tick failed; retrying next tick")
+            self._stop.wait(self.tick_s)
+
+    def start(self) -> Scheduler:
+        self._thread = threading.Thread(target=self._loop, name="orderhub-worker", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
