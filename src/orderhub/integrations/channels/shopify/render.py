@@ -1,0 +1,166 @@
+"""A simulated order written as the Shopify Admin REST API writes it (simulator only).
+
+Amounts are decimal strings in the shop currency; times are ISO 8601 in the shop's zone, whole
+seconds, with the offset; an order-level discount is allocated to a line (Shopify allocates every
+discount to lines through `discount_allocations`, so the lines carry all of it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from orderhub.domain.mapping import ChannelState
+from orderhub.domain.money import exponent
+from orderhub.integrations.channels.simkit import SimOrder
+
+SHOP_ZONE = ZoneInfo("America/New_York")
+SHOP_DOMAIN = "orderhub-sim.myshopify.com"
+ID_PREFIX = "45"  # Shopify order ids are long integers; names count from #1001
+_COUNTRY = {"Ontario": ("CA", "Canada")}
+
+
+def shop_time(at: datetime | None) -> str | None:
+    if at is None:
+        return None
+    return at.astimezone(SHOP_ZONE).replace(microsecond=0).isoformat()
+
+
+def money(minor: int, currency: str) -> str:
+    places = exponent(currency)
+    return str(Decimal(minor).scaleb(-places).quantize(Decimal(1).scaleb(-places)))
+
+
+def order_number(no: str) -> int:
+    return 1000 + int(no.removeprefix(ID_PREFIX))
+
+
+def _statuses(order: SimOrder) -> tuple[str, str | None]:
+    if order.state is ChannelState.CANCELLED:
+        return ("refunded" if order.paid_at else "voided"), None
+    if order.state is ChannelState.AWAITING_PAYMENT:
+        return "pending", None
+    financial = "partially_refunded" if order.refund_requested else "paid"
+    fulfillment = {
+        ChannelState.PAID: None,
+        ChannelState.PARTLY_SHIPPED: "partial",
+        ChannelState.SHIPPED: "fulfilled",
+        ChannelState.COMPLETED: "fulfilled",
+    }[order.state]
+    return financial, fulfillment
+
+
+def _line_discounts(order: SimOrder) -> list[int]:
+    """Each line's own discount, plus the order discount on the line that can carry it."""
+    discounts = [line.discount for line in order.lines]
+    if order.discount:
+        room = [line.quantity * line.unit_price - line.discount for line in order.lines]
+        widest = max(range(len(room)), key=room.__getitem__)
+        discounts[widest] += order.discount
+    return discounts
+
+
+def _address(order: SimOrder) -> dict[str, Any]:
+    r = order.receiver
+    first, _, last = r["name"].partition(" ")
+    street, _, rest = r["address"].partition(", ")
+    country_code, country = _COUNTRY.get(r["province"], ("US", "United States"))
+    return {
+        "name": r["name"],
+        "first_name": first,
+        "last_name": last,
+        "phone": r["phone"],
+        "address1": street,
+        "address2": rest or None,
+        "city": r["city"],
+        "province": r["province"],
+        "zip": r["postcode"],
+        "country": country,
+        "country_code": country_code,
+    }
+
+
+def render_order(order: SimOrder) -> dict[str, Any]:
+    cur = order.currency
+    oid = int(order.no)
+    financial, fulfillment = _statuses(order)
+    discounts = _line_discounts(order)
+    lines_price = sum(line.quantity * line.unit_price for line in order.lines)
+    all_discounts = sum(discounts)
+    subtotal = lines_price - all_discounts
+    shipping = {"amount": money(order.shipping_fee, cur), "currency_code": cur}
+    cancelled = order.state is ChannelState.CANCELLED
+    buyer = order.buyer_id.removeprefix("b")
+    line_items = [
+        {
+            "id": oid * 100 + n + 1,
+            "sku": line.sku,
+            "title": line.title,
+            "variant_title": None,
+            "quantity": line.quantity,
+            "price": money(line.unit_price, cur),
+            "total_discount": money(discount, cur),
+            "discount_allocations": (
+                [{"amount": money(discount, cur), "discount_application_index": 0}]
+                if discount
+                else []
+            ),
+        }
+        for n, (line, discount) in enumerate(zip(order.lines, discounts, strict=True))
+    ]
+    refunds = (
+        [{"id": oid * 10 + 1, "created_at": shop_time(order.modified_at), "note": "buyer asked"}]
+        if order.refund_requested or financial == "refunded"
+        else []
+    )
+    fulfillments = (
+        [
+            {
+                "id": oid * 10 + 2,
+                "status": "success",
+                "tracking_company": order.carrier or None,
+                "tracking_number": order.tracking_no or None,
+            }
+        ]
+        if fulfillment
+        else []
+    )
+    return {
+        "id": oid,
+        "name": f"#{order_number(order.no)}",
+        "order_number": order_number(order.no),
+        "email": f"{order.buyer_nick}@example.com",
+        "created_at": shop_time(order.created_at),
+        "updated_at": shop_time(order.modified_at),
+        "processed_at": shop_time(order.created_at),
+        "cancelled_at": shop_time(order.modified_at) if cancelled else None,
+        "cancel_reason": "customer" if cancelled else None,
+        "closed_at": (
+            shop_time(order.modified_at) if order.state is ChannelState.COMPLETED else None
+        ),
+        "financial_status": financial,
+        "fulfillment_status": fulfillment,
+        "currency": cur,
+        "presentment_currency": cur,
+        "taxes_included": False,
+        "total_line_items_price": money(lines_price, cur),
+        "total_discounts": money(all_discounts, cur),
+        "subtotal_price": money(subtotal, cur),
+        "total_tax": money(0, cur),
+        "total_price": money(subtotal + order.shipping_fee, cur),
+        "total_shipping_price_set": {"shop_money": shipping, "presentment_money": shipping},
+        "line_items": line_items,
+        "shipping_address": _address(order),
+        "customer": {
+            "id": 7_000_000_000_000 + int(buyer) if buyer.isdigit() else None,
+            "email": f"{order.buyer_nick}@example.com",
+            "first_name": order.receiver["name"].partition(" ")[0],
+        },
+        "note": order.buyer_note or None,
+        "tags": ", ".join(order.tags),
+        "payment_gateway_names": ["shopify_payments"],
+        "refunds": refunds,
+        "fulfillments": fulfillments,
+    }
