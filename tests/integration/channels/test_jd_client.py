@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -175,3 +176,29 @@ def test_a_request_with_a_stale_timestamp_is_refused_with_jd_invalid_timestamp(
     params["sign"] = sign(params, CREDENTIALS["app_secret"])
     answer = httpx.get(f"{server.url}/routerjson", params=params).json()
     assert answer["error_response"]["code"] == "8"
+
+
+def test_orders_that_change_mid_pull_make_no_other_order_skip_a_page(
+    server: RunningServer,
+) -> None:
+    # Three batches a second apart; page 1 is read, then its orders change (they leave the
+    # window). Page numbers would now skip a page's worth of orders; the keyset cursor does not.
+    store = server.app.state.store
+    for _ in range(3):
+        httpx.post(f"{server.url}/_sim/orders", json={"count": 7}).raise_for_status()
+        time.sleep(1.05)
+    visible = {no for no, o in store.orders.items() if o.paid_at is not None}
+    client = _client(server)
+    since, until = datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC)
+    first = client.fetch_changed(since, until, None)
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    store.now = lambda: later
+    for payload in first.payloads:
+        store.change(str(payload["orderId"]), buyer_note="改了地址")
+    seen = {str(p["orderId"]) for p in first.payloads}
+    token = first.next_page
+    while token is not None:
+        page = client.fetch_changed(since, until, token)
+        seen |= {str(p["orderId"]) for p in page.payloads}
+        token = page.next_page
+    assert seen == visible

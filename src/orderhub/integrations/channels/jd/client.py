@@ -1,9 +1,9 @@
 """One shop's JD connection: signed calls to the JOS router, paged order search, decrypt.
 
 Incremental pulls use jingdong.pop.order.enSearch by modified time (dateType 0) in Beijing time,
-with `page`/`page_size`; the page token is the next page number. The router answers gateway
-errors with HTTP 200 and `error_response`; "App Call Limited" is retried like a 429, anything
-else raises JdApiError with JD's code and descriptions.
+with `page`/`page_size`; the page token is a keyset cursor (paging.py), not a bare page number.
+The router answers gateway errors with HTTP 200 and `error_response`; "App Call Limited" is
+retried like a 429, anything else raises JdApiError with JD's code and descriptions.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import httpx
 
 from orderhub.integrations.channels.http import ChannelHttp
 from orderhub.integrations.channels.jd import protocol as p
+from orderhub.integrations.channels.jd.paging import Cursor, step
 from orderhub.integrations.channels.jd.signing import jd_time, sign
 from orderhub.integrations.channels.registry import ShopConnection
 from orderhub.services.ports import ChannelPage, ChannelUnavailable
@@ -105,17 +106,17 @@ class JdClient:
         return result
 
     def _search_page(
-        self, since: datetime, until: datetime, page: int, date_type: int
+        self, cursor: Cursor, until: datetime, date_type: int
     ) -> tuple[list[dict[str, Any]], int]:
         result = (
             self.call(
                 p.ORDER_EN_SEARCH,
                 {
-                    "start_date": jd_time(_floor_second(since)),
+                    "start_date": cursor.start,
                     "end_date": jd_time(_ceil_second(until)),
                     "order_state": ",".join(p.ORDER_STATES),
                     "optional_fields": p.OPTIONAL_FIELDS,
-                    "page": str(page),
+                    "page": str(cursor.page),
                     "page_size": str(self.page_size),
                     "sortType": 0,  # oldest first
                     "dateType": date_type,
@@ -133,11 +134,18 @@ class JdClient:
             )
         return list(result.get("orderInfoList") or []), int(result.get("orderTotal") or 0)
 
+    def _page(
+        self, since: datetime, until: datetime, token: str | None, date_type: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        cursor = Cursor.decode(token) if token else Cursor(jd_time(_floor_second(since)))
+        orders, total = self._search_page(cursor, until, date_type)
+        key = "orderStartTime" if date_type == p.DATE_TYPE_CREATED else "modified"
+        fresh, following = step(cursor, orders, total, self.page_size, key)
+        return fresh, following.encode() if following else None
+
     def fetch_changed(self, since: datetime, until: datetime, page: str | None) -> ChannelPage:
-        number = int(page) if page else 1
-        orders, total = self._search_page(since, until, number, p.DATE_TYPE_MODIFIED)
-        more = number * self.page_size < total
-        return ChannelPage(payloads=orders, next_page=str(number + 1) if more else None)
+        payloads, following = self._page(since, until, page, p.DATE_TYPE_MODIFIED)
+        return ChannelPage(payloads=payloads, next_page=following)
 
     def fetch_order(self, channel_order_no: str) -> dict[str, Any] | None:
         result = self.call(
@@ -155,13 +163,12 @@ class JdClient:
         """Created or modified in the window: one pass by modified time, one by creation."""
         found: set[str] = set()
         for date_type in (p.DATE_TYPE_MODIFIED, p.DATE_TYPE_CREATED):
-            number = 1
+            token: str | None = None
             while True:
-                orders, total = self._search_page(since, until, number, date_type)
+                orders, token = self._page(since, until, token, date_type)
                 found.update(str(o["orderId"]) for o in orders if "orderId" in o)
-                if number * self.page_size >= total:
+                if token is None:
                     break
-                number += 1
         return sorted(found)
 
     def decrypt_receivers(self, orders: Mapping[str, str]) -> dict[str, dict[str, str]]:

@@ -155,7 +155,7 @@ def create_app(options: SimulatorOptions) -> FastAPI:
             p.ERR_CALL_LIMITED if status == 429 else p.ERR_SERVICE_UNAVAILABLE
         ),
     )
-    app.include_router(control_router(store))
+    app.include_router(control_router(store, visible=visible))
 
     @app.api_route(p.ROUTER_PATH, methods=["GET", "POST"])
     async def router(request: Request) -> JSONResponse:
