@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -9,11 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
 
 from orderhub.domain.mapping import MappedOrder, map_order
 from orderhub.integrations.channels.pdd import CHANNEL
 from orderhub.integrations.channels.pdd.client import PddApiError, PddClient
 from orderhub.integrations.channels.pdd.signing import signed
+from orderhub.integrations.channels.pdd.simulator import create_app
 from orderhub.integrations.channels.registry import ShopConnection, SimulatorOptions, load_mapping
 from orderhub.integrations.channels.simkit import RunningServer
 
@@ -88,7 +92,7 @@ def test_every_order_is_pulled_through_faults_across_pages(server: RunningServer
 
 
 def test_list_order_numbers_is_exactly_the_ground_truth(server: RunningServer) -> None:
-    truth = _seed(server, 15, advance=8)
+    truth = _seed(server, 10, advance=5)
     httpx.put(f"{server.url}/_sim/faults", json=FAULTS).raise_for_status()
     client = _client(server)
     assert client.list_order_numbers(*_window()) == sorted(truth)
@@ -170,3 +174,45 @@ def test_one_order_and_its_decrypted_receiver(server: RunningServer) -> None:
     assert "*" not in clear["receiver_address"]
     assert client.fetch_order("201125-000000000000000") is None
     client.close()
+
+
+def test_an_order_updated_after_the_range_is_still_listed_by_its_deal_time(
+    server: RunningServer,
+) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    httpx.post(f"{server.url}/_sim/orders", json={"count": 8}).raise_for_status()
+    before = httpx.get(f"{server.url}/_sim/orders").json()["orders"]
+    deals = {no for no, o in before.items() if o["state"] != "awaiting_payment"}
+    time.sleep(1.1)  # PDD ranges are whole seconds: the updates below fall after `until`
+    until = datetime.now(UTC)
+    time.sleep(1.1)
+    httpx.post(f"{server.url}/_sim/advance", json={"count": 8}).raise_for_status()
+    client = _client(server)
+    listed = set(client.list_order_numbers(since, until))
+    client.close()
+    assert deals <= listed <= set(before)
+
+
+def test_a_throttle_answered_inside_http_200_is_retried() -> None:
+    app = create_app(SimulatorOptions(app_key=CLIENT_ID, app_secret=SECRET, access_token=TOKEN))
+    throttles = [1]
+
+    @app.middleware("http")
+    async def over_the_limit(request: Request, call_next: Any) -> Response:
+        if request.url.path == "/api/router" and throttles:
+            throttles.pop()
+            error = {"error_code": 70031, "error_msg": "调用过于频繁，请调整调用频率"}
+            return JSONResponse({"error_response": error})
+        response: Response = await call_next(request)
+        return response
+
+    running = RunningServer(app).start()
+    try:
+        truth = _seed(running, 1)
+        client = _client(running)
+        order = client.fetch_order(truth.pop())
+        client.close()
+    finally:
+        running.stop()
+    assert order is not None
+    assert not throttles

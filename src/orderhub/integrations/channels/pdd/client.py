@@ -26,6 +26,7 @@ from orderhub.services.ports import ChannelPage
 
 GATEWAY_PATH = "/api/router"
 WINDOW_S = 30 * 60
+CONFIRM_WINDOW_S = 24 * 3600  # pdd.order.list.get: confirm-time windows of at most a day
 # Over the limit or briefly down, reported inside an HTTP 200 body: worth another try.
 THROTTLE_CODES = frozenset({52101, 52102, 52103, 70031, 70032})
 _ALL = 5  # order_status / refund_status: every value
@@ -148,14 +149,39 @@ class PddClient:
         return info if isinstance(info, dict) and info else None
 
     def list_order_numbers(self, since: datetime, until: datetime) -> list[str]:
+        """Orders updated in the range (the increment call), plus those that became a deal in it
+        (pdd.order.list.get by confirm time) though updated since: PDD lists by no creation time,
+        and a deal is confirmed within moments of its creation. A confirm time never changes, so
+        those pages may be read first to last."""
         found: set[str] = set()
         page: str | None = None
         while True:
             result = self.fetch_changed(since, until, page)
             found.update(str(p["order_sn"]) for p in result.payloads if p.get("order_sn"))
             if result.next_page is None:
-                return sorted(found)
+                break
             page = result.next_page
+        start, end = _seconds(since), _seconds(until)
+        for window in range(start, end, CONFIRM_WINDOW_S):
+            number, more = 1, True
+            while more:
+                body = (
+                    self.call(
+                        "pdd.order.list.get",
+                        start_confirm_at=window,
+                        end_confirm_at=min(window + CONFIRM_WINDOW_S, end),
+                        order_status=_ALL,
+                        refund_status=_ALL,
+                        page=number,
+                        page_size=self.page_size,
+                        use_has_next=True,
+                    ).get("order_list_get_response")
+                    or {}
+                )
+                orders = body.get("order_list") or []
+                found.update(str(o["order_sn"]) for o in orders if o.get("order_sn"))
+                number, more = number + 1, bool(body.get("has_next"))
+        return sorted(found)
 
     def decrypt(self, payload: dict[str, Any]) -> dict[str, str]:
         """The receiver in clear text, by pdd.open.decrypt.batch (field name -> text); only for

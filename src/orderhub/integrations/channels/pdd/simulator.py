@@ -22,6 +22,7 @@ from orderhub.integrations.channels.pdd.signing import param_text, verify
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.simkit import (
     OrderFactory,
+    SimOrder,
     SimStore,
     control_router,
     fault_middleware,
@@ -29,6 +30,7 @@ from orderhub.integrations.channels.simkit import (
 
 GATEWAY_PATH = "/api/router"
 WINDOW_MAX_S = 30 * 60  # PDD: start and end of the update window at most 30 minutes apart
+CONFIRM_WINDOW_MAX_S = 24 * 3600  # pdd.order.list.get: confirm-time window at most 24 hours
 PAGE_SIZE_MAX = 100
 _ALL = 5  # order_status / refund_status "all"
 
@@ -107,6 +109,7 @@ class Gateway:
         handler = {
             "pdd.order.number.list.increment.get": self._increment,
             "pdd.order.information.get": self._information,
+            "pdd.order.list.get": self._list_by_confirm_time,
             "pdd.order.number.list.get": self._number_list,
             "pdd.open.decrypt.batch": self._decrypt,
         }.get(params["type"])
@@ -146,6 +149,43 @@ class Gateway:
             body["total_count"] = len(rows)
         return {"order_sn_increment_get_response": body}
 
+    def _everything(self) -> list[SimOrder]:
+        # Not "until now": two quick changes put an order's modified time a second ahead.
+        return self.store.changed(
+            datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+        )
+
+    def _list_by_confirm_time(self, params: dict[str, str]) -> dict[str, Any]:
+        start = _integer(params, "start_confirm_at")
+        end = _integer(params, "end_confirm_at")
+        if not 0 < end - start <= CONFIRM_WINDOW_MAX_S:
+            raise PddError(E_PARAM, "开始时间结束时间间距不超过 24 小时")
+        order_status = _integer(params, "order_status")
+        refund_status = _integer(params, "refund_status")
+        page = _integer(params, "page", 1)
+        size = _integer(params, "page_size", PAGE_SIZE_MAX)
+        if page < 1 or not 1 <= size <= PAGE_SIZE_MAX:
+            raise PddError(E_PARAM, "page 从 1 开始，page_size 最大 100")
+        since, until = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+        rows = []
+        for order in self._everything():
+            payload = render(order, self.cipher)
+            if (
+                payload["confirm_status"] == 1
+                and order.paid_at is not None
+                and since <= order.paid_at < until
+                and order_status in (_ALL, payload["order_status"])
+                and refund_status in (_ALL, payload["refund_status"])
+            ):
+                rows.append(payload)
+        body: dict[str, Any] = {
+            "order_list": rows[(page - 1) * size : page * size],
+            "has_next": page * size < len(rows),
+        }
+        if params.get("use_has_next") != "true":
+            body["total_count"] = len(rows)
+        return {"order_list_get_response": body}
+
     def _information(self, params: dict[str, str]) -> dict[str, Any]:
         order_sn = params.get("order_sn")
         if not order_sn:
@@ -160,7 +200,7 @@ class Gateway:
             raise PddError(E_PARAM, "参数错误，可能错误原因：order_status仅支持1：待发货状态")
         page = _integer(params, "page", 1)
         size = min(_integer(params, "page_size", PAGE_SIZE_MAX), PAGE_SIZE_MAX)
-        everything = self.store.changed(datetime.min.replace(tzinfo=UTC), datetime.now(UTC))
+        everything = self._everything()
         waiting = [o.no for o in everything if render(o, self.cipher)["order_status"] == 1]
         return {
             "order_sn_list_get_response": {
