@@ -1,0 +1,64 @@
+"""TOP facts both the client and the simulator rely on: times, envelopes, error codes, amounts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+GATEWAY_PATH = "/router/rest"
+# TOP writes every time (system `timestamp`, query windows, trade fields) in GMT+8, no offset.
+TOP_ZONE = ZoneInfo("Asia/Shanghai")
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# end_modified - start_modified may not exceed one day (taobao.trades.sold.increment.get).
+MAX_INCREMENT_SPAN_S = 86_400
+MAX_PAGE_SIZE = 100
+MAX_DECRYPT_BATCH = 20
+
+# error_response codes (TOP "platform error codes"); HTTP status is 200 for all of them.
+APP_CALL_LIMITED = 7
+SERVICE_UNAVAILABLE = 10
+REMOTE_SERVICE_ERROR = 15
+INVALID_METHOD = 22
+INVALID_FORMAT = 23
+MISSING_SIGNATURE = 24
+INVALID_SIGNATURE = 25
+MISSING_SESSION = 26
+INVALID_SESSION = 27
+MISSING_APP_KEY = 28
+INVALID_APP_KEY = 29
+MISSING_TIMESTAMP = 30
+INVALID_TIMESTAMP = 31
+INVALID_VERSION = 33
+MISSING_ARGUMENTS = 40
+INVALID_ARGUMENTS = 41
+TRADE_NOT_EXIST = "isv.trade-not-exist"
+
+
+def top_time(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError(f"{at!r} has no time zone; TOP times are converted from aware times")
+    return at.astimezone(TOP_ZONE).strftime(TIME_FORMAT)
+
+
+def parse_top_time(text: str) -> datetime:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=TOP_ZONE).astimezone(UTC)
+
+
+def error_of(body: Any) -> dict[str, Any] | None:
+    """The `error_response` object of a TOP answer, or None when the call succeeded."""
+    error = body.get("error_response") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else None
+
+
+def is_transient(error: dict[str, Any]) -> bool:
+    """Worth retrying: the app is throttled (7), or TOP/the service behind it failed (isp.*)."""
+    code = str(error.get("code", ""))
+    sub_code = str(error.get("sub_code", ""))
+    return code in (str(APP_CALL_LIMITED), str(SERVICE_UNAVAILABLE)) or sub_code.startswith("isp.")
+
+
+def yuan(minor: int) -> str:
+    """Fen -> TOP's yuan string with two decimals ('12.30'); never through float."""
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"

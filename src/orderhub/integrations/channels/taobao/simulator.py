@@ -1,0 +1,263 @@
+"""A local TOP gateway: POST/GET /router/rest with TOP's system parameters, signature check, error
+envelopes and the trade calls OrderHub uses, over a SimStore of numeric-tid trades.
+
+Faults are TOP-shaped: TOP never answers HTTP 429; an app over its limit gets HTTP 200 with
+error_response code 7 "App Call Limited", and a failing backend gets code 15 with an isp.* sub_code.
+So `rate_429` and `rate_500` inject those bodies (simkit's fault_middleware would answer HTTP 429
+and 500, which TOP does not); `rate_timeout` delays the answer as simkit does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from orderhub.integrations.channels.registry import SimulatorOptions
+from orderhub.integrations.channels.simkit import (
+    Faults,
+    OrderFactory,
+    SimOrder,
+    SimStore,
+    control_router,
+)
+from orderhub.integrations.channels.taobao import protocol as top
+from orderhub.integrations.channels.taobao.render import (
+    TID_PREFIX,
+    oaid_of,
+    pick,
+    receiver_of,
+    status_of,
+    trade_of,
+)
+from orderhub.integrations.channels.taobao.signing import SIGN_METHODS, verify
+
+TIMESTAMP_TOLERANCE = timedelta(minutes=10)
+
+
+class _Refused(Exception):
+    def __init__(self, code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> None:
+        super().__init__(msg)
+        self.code, self.msg, self.sub_code, self.sub_msg = code, msg, sub_code, sub_msg
+
+
+def error_body(code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "msg": msg}
+    if sub_code:
+        error["sub_code"] = sub_code
+    if sub_msg:
+        error["sub_msg"] = sub_msg
+    error["request_id"] = uuid.uuid4().hex[:13]
+    return {"error_response": error}
+
+
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name, "")
+    if not value:
+        raise _Refused(top.MISSING_ARGUMENTS, f"Missing required arguments:{name}")
+    return value
+
+
+def _time(params: dict[str, str], name: str) -> datetime:
+    try:
+        return top.parse_top_time(_required(params, name))
+    except ValueError:
+        raise _Refused(top.INVALID_ARGUMENTS, f"Invalid arguments:{name}") from None
+
+
+def _paging(params: dict[str, str]) -> tuple[int, int, bool]:
+    try:
+        page_no = int(params.get("page_no") or 1)
+        page_size = int(params.get("page_size") or 40)
+    except ValueError:
+        raise _Refused(top.INVALID_ARGUMENTS, "Invalid arguments:page_no/page_size") from None
+    if page_no < 1 or not 1 <= page_size <= top.MAX_PAGE_SIZE:
+        raise _Refused(top.INVALID_ARGUMENTS, "Invalid arguments:page_no/page_size")
+    return page_no, page_size, params.get("use_has_next") == "true"
+
+
+class Gateway:
+    def __init__(self, store: SimStore, options: SimulatorOptions) -> None:
+        self.store, self.options = store, options
+        self.methods: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+            "taobao.trades.sold.increment.get": self.increment,
+            "taobao.trades.sold.get": self.sold,
+            "taobao.trade.fullinfo.get": self.fullinfo,
+            "taobao.top.oaid.decrypt": self.decrypt,
+        }
+
+    def answer(self, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            self._check(params)
+            method = params["method"]
+            body = self.methods[method](params)
+        except _Refused as refused:
+            return error_body(refused.code, refused.msg, refused.sub_code, refused.sub_msg)
+        body["request_id"] = uuid.uuid4().hex[:13]
+        return {method.removeprefix("taobao.").replace(".", "_") + "_response": body}
+
+    def _check(self, params: dict[str, str]) -> None:
+        """The system parameters, in the order TOP refuses them."""
+        if not params.get("method"):
+            raise _Refused(21, "Missing Method")
+        if not params.get("app_key"):
+            raise _Refused(top.MISSING_APP_KEY, "Missing App Key")
+        if params["app_key"] != self.options.app_key:
+            raise _Refused(top.INVALID_APP_KEY, "Invalid App Key")
+        if not params.get("timestamp"):
+            raise _Refused(top.MISSING_TIMESTAMP, "Missing Timestamp")
+        try:
+            sent = top.parse_top_time(params["timestamp"])
+        except ValueError:
+            raise _Refused(top.INVALID_TIMESTAMP, "Invalid Timestamp") from None
+        if abs(datetime.now(UTC) - sent) > TIMESTAMP_TOLERANCE:
+            raise _Refused(top.INVALID_TIMESTAMP, "Invalid Timestamp")
+        if params.get("v") != "2.0":
+            raise _Refused(top.INVALID_VERSION, "Invalid Version")
+        if params.get("format") != "json":
+            raise _Refused(top.INVALID_FORMAT, "Invalid Format", sub_msg="this gateway speaks json")
+        if not params.get("sign"):
+            raise _Refused(top.MISSING_SIGNATURE, "Missing Signature")
+        if params.get("sign_method", "md5") not in SIGN_METHODS or not verify(
+            params, self.options.app_secret
+        ):
+            raise _Refused(top.INVALID_SIGNATURE, "Invalid Signature")
+        if params["method"] not in self.methods:
+            raise _Refused(top.INVALID_METHOD, "Invalid Method")
+        if not params.get("session"):
+            raise _Refused(top.MISSING_SESSION, "Missing Session")
+        if params["session"] != self.options.access_token:
+            raise _Refused(top.INVALID_SESSION, "Invalid Session", "invalid-sessionkey")
+
+    def _trade(self, order: SimOrder, fields: str) -> dict[str, Any]:
+        return pick(trade_of(order, secret=self.options.app_secret), fields)
+
+    def increment(self, params: dict[str, str]) -> dict[str, Any]:
+        fields = _required(params, "fields")
+        start, end = _time(params, "start_modified"), _time(params, "end_modified")
+        if end < start or (end - start).total_seconds() > top.MAX_INCREMENT_SPAN_S:
+            raise _Refused(
+                top.REMOTE_SERVICE_ERROR,
+                "Remote service error",
+                "isv.invalid-parameter",
+                "end_modified must follow start_modified by at most one day",
+            )
+        page_no, page_size, has_next = _paging(params)
+        # both ends inclusive, to the second; newest first, as TOP sorts this list
+        newest = self.store.changed(start, end + timedelta(seconds=1))[::-1]
+        if params.get("status"):
+            newest = [o for o in newest if status_of(o) == params["status"]]
+        return self._page(newest, page_no, page_size, has_next, fields)
+
+    def sold(self, params: dict[str, str]) -> dict[str, Any]:
+        fields = _required(params, "fields")
+        start, end = _time(params, "start_created"), _time(params, "end_created")
+        page_no, page_size, has_next = _paging(params)
+        with self.store._lock:
+            orders = list(self.store.orders.values())
+        created = [o for o in orders if start <= o.created_at < end + timedelta(seconds=1)]
+        newest = sorted(created, key=lambda o: (o.created_at, o.no), reverse=True)
+        return self._page(newest, page_no, page_size, has_next, fields)
+
+    def _page(
+        self, newest: list[SimOrder], page_no: int, size: int, has_next: bool, fields: str
+    ) -> dict[str, Any]:
+        chunk = newest[(page_no - 1) * size : page_no * size]
+        # repeats and stale versions land as they would in the oldest-first reading of the page
+        served = self.store.with_faults(chunk[::-1])[::-1]
+        body: dict[str, Any] = {}
+        if served:
+            body["trades"] = {"trade": [self._trade(o, fields) for o in served]}
+        if has_next:
+            body["has_next"] = page_no * size < len(newest)
+        else:
+            body["total_results"] = len(newest)
+        return body
+
+    def fullinfo(self, params: dict[str, str]) -> dict[str, Any]:
+        fields, tid = _required(params, "fields"), _required(params, "tid")
+        order = self.store.orders.get(tid)
+        if order is None:
+            raise _Refused(
+                top.REMOTE_SERVICE_ERROR,
+                "Remote service error",
+                top.TRADE_NOT_EXIST,
+                "交易订单不存在",
+            )
+        return {"trade": self._trade(order, fields)}
+
+    def decrypt(self, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            queries = json.loads(_required(params, "query_list"))
+        except ValueError:
+            raise _Refused(top.INVALID_ARGUMENTS, "Invalid arguments:query_list") from None
+        if not isinstance(queries, list) or len(queries) > top.MAX_DECRYPT_BATCH:
+            raise _Refused(
+                top.INVALID_ARGUMENTS,
+                "Invalid arguments:query_list",
+                sub_msg=f"at most {top.MAX_DECRYPT_BATCH} queries",
+            )
+        secret = self.options.app_secret
+        receivers = []
+        for query in queries:
+            tid, oaid = str(query.get("tid", "")), str(query.get("oaid", ""))
+            versions = self.store.history.get(tid, [])
+            known = [v for v in versions if oaid_of(v, secret) == oaid]
+            if known:
+                current = oaid_of(versions[-1], secret) == oaid
+                receivers.append(receiver_of(known[-1], oaid, matched=current))
+        return {"receiver_list": {"receiver": receivers}}
+
+
+def _faults(app: FastAPI, faults: Faults) -> None:
+    @app.middleware("http")
+    async def inject(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path.startswith("/_sim"):
+            return await call_next(request)
+        if faults.roll("rate_timeout"):
+            await asyncio.sleep(faults.timeout_s)
+        if faults.roll("rate_429"):
+            return JSONResponse(
+                error_body(
+                    top.APP_CALL_LIMITED,
+                    "App Call Limited",
+                    "accesscontrol.limited-by-app-access-count",
+                    "This ban will last for 1 more seconds",
+                )
+            )
+        if faults.roll("rate_500"):
+            return JSONResponse(
+                error_body(
+                    top.REMOTE_SERVICE_ERROR,
+                    "Remote service error",
+                    "isp.top-remote-connection-error",
+                )
+            )
+        return await call_next(request)
+
+
+def create_app(options: SimulatorOptions) -> FastAPI:
+    store = SimStore(OrderFactory(options.seed), prefix=TID_PREFIX, faults=options.faults)
+    gateway = Gateway(store, options)
+    app = FastAPI(title="Taobao TOP simulator")
+    app.state.store = store
+    _faults(app, options.faults)
+    app.include_router(control_router(store))
+
+    @app.api_route(top.GATEWAY_PATH, methods=["GET", "POST"])
+    async def router_rest(request: Request) -> JSONResponse:
+        params = dict(request.query_params)
+        if request.method == "POST":
+            form = await request.form()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        return JSONResponse(gateway.answer(params))
+
+    return app
