@@ -54,6 +54,11 @@ class Channels:
                 )
             return self._clients[key]
 
+    def reload(self) -> None:
+        """Read the mappings again (after a merchant changed an extension file)."""
+        with self._lock:
+            self._mappings.clear()
+
     def check(self) -> None:
         """Load every mapping now, so a broken one stops start-up with its reason."""
         for name in channels():

@@ -65,7 +65,9 @@ class ChannelHttp:
         self._client = httpx.Client(base_url=connection.base_url, timeout=connection.timeout_s)
         self._pacer = Pacer(connection.rate_per_s)
         self._retryable = retryable
-        self._backoff = wait_exponential_jitter(initial=backoff_initial_s, max=backoff_max_s)
+        self._backoff = wait_exponential_jitter(
+            multiplier=backoff_initial_s, max=backoff_max_s, jitter=backoff_initial_s
+        )
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

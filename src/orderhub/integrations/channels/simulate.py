@@ -21,7 +21,8 @@ def start_simulators(
     rate_per_s: float = 0.0,
     webhook_url: Callable[[str], str | None] | None = None,
 ) -> dict[str, RunningServer]:
-    """Start each known channel's simulator on consecutive ports; with `rate_per_s` > 0, a
+    """Start each known channel's simulator on consecutive ports (free ones when `first_port` is
+    0); with `rate_per_s` > 0, a
     thread makes that many new orders a second on each and moves some older ones on."""
     running: dict[str, RunningServer] = {}
     for offset, (name, spec) in enumerate(sorted(channels().items())):

@@ -1,0 +1,41 @@
+"""What every channel simulator shares: realistic orders, their versions, faults, control routes.
+
+A channel's simulator (e.g. `taobao/simulator.py`) keeps its orders in a `SimStore` as
+channel-neutral `SimOrder`s, renders them in its own protocol (field names, status words, amount
+and time formats, signing, paging) and mounts `control_router` for tests and the demo:
+
+    POST /_sim/orders   {"count": 50}            create orders now (webhooks fire for push channels)
+    POST /_sim/advance  {"count": 20}            move orders on: pay, ship, complete, cancel, refund
+    PUT  /_sim/faults   {"rate_429": 0.1, ...}   what to inject from now on
+    GET  /_sim/orders                             the ground truth: every order number and version
+
+Faults, each a probability: 429 (with Retry-After), 500, timeout (the answer comes after
+`timeout_s`), duplicate (a page repeats an order), out_of_order (a page carries an older version
+of an order after the newer one), drop_webhook (a push is never sent), late_commit (an order
+becomes visible with a modified time already in the past, as a row committed late does).
+"""
+
+from orderhub.integrations.channels.simkit.orders import (
+    CATALOGUE,
+    OrderFactory,
+    SimLine,
+    SimOrder,
+)
+from orderhub.integrations.channels.simkit.server import (
+    RunningServer,
+    control_router,
+    fault_middleware,
+)
+from orderhub.integrations.channels.simkit.store import Faults, SimStore
+
+__all__ = [
+    "CATALOGUE",
+    "Faults",
+    "OrderFactory",
+    "RunningServer",
+    "SimLine",
+    "SimOrder",
+    "SimStore",
+    "control_router",
+    "fault_middleware",
+]

@@ -1,0 +1,124 @@
+"""HTTP pieces every simulator shares: fault injection, control routes, a thread to serve in."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from pydantic import BaseModel, Field
+
+from orderhub.integrations.channels.simkit.orders import SimOrder
+from orderhub.integrations.channels.simkit.store import Faults, SimStore
+
+
+def fault_middleware(
+    app: FastAPI,
+    faults: Faults,
+    *,
+    error_body: Callable[[int], bytes],
+    content_type: str = "application/json",
+) -> None:
+    """Inject 429 / 500 / timeouts on the channel's API routes (not on /_sim)."""
+
+    @app.middleware("http")
+    async def inject(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path.startswith("/_sim"):
+            return await call_next(request)
+        if faults.roll("rate_timeout"):
+            await asyncio.sleep(faults.timeout_s)
+        if faults.roll("rate_429"):
+            return Response(
+                error_body(429),
+                status_code=429,
+                media_type=content_type,
+                headers={"Retry-After": "1"},
+            )
+        if faults.roll("rate_500"):
+            return Response(error_body(500), status_code=500, media_type=content_type)
+        return await call_next(request)
+
+
+class _Count(BaseModel):
+    count: int = Field(1, ge=1, le=100_000)
+
+
+def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None = None) -> APIRouter:
+    """`visible` says which orders the channel's API shows a seller's app (JD, for one, shows an
+    order only once it is paid); the ground truth reports it per order."""
+    router = APIRouter(prefix="/_sim", tags=["simulator control"])
+
+    @router.post("/orders")
+    def create(body: _Count) -> dict[str, Any]:
+        return {"created": [o.no for o in store.create(body.count)]}
+
+    @router.post("/advance")
+    def advance(body: _Count) -> dict[str, Any]:
+        return {"moved": [o.no for o in store.advance(body.count)]}
+
+    @router.put("/faults")
+    def set_faults(body: dict[str, float]) -> dict[str, Any]:
+        try:
+            store.faults.update(body)
+        except ValueError as error:
+            return {"error": str(error)}
+        return {f.name: getattr(store.faults, f.name) for f in fields(store.faults)}
+
+    @router.get("/orders")
+    def truth() -> dict[str, Any]:
+        with store._lock:
+            current = dict(store.orders)
+        return {
+            "orders": {
+                no: {
+                    "version": o.version,
+                    "state": o.state.value,
+                    "modified_at": o.modified_at.isoformat(),
+                    "visible": visible(o) if visible else True,
+                }
+                for no, o in current.items()
+            }
+        }
+
+    return router
+
+
+@dataclass
+class RunningServer:
+    """An ASGI app served by uvicorn in a daemon thread (tests, `orderhub simulate channels`)."""
+
+    app: Any
+    host: str = "127.0.0.1"
+    port: int = 0
+    _server: Any = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> RunningServer:
+        import socket
+
+        import uvicorn
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False)
+        self._server = uvicorn.Server(config)
+        threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+        for _ in range(500):
+            if self._server.started:
+                return self
+            threading.Event().wait(0.01)
+        raise RuntimeError(f"the simulator on port {self.port} did not start")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True

@@ -1,0 +1,144 @@
+"""The simulated channel's orders with every version kept, and the faults it injects."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from orderhub.domain.mapping import ChannelState
+from orderhub.integrations.channels.simkit.orders import OrderFactory, SimOrder
+
+
+@dataclass
+class Faults:
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_timeout: float = 0.0
+    timeout_s: float = 3.0
+    duplicate: float = 0.0
+    out_of_order: float = 0.0
+    drop_webhook: float = 0.0
+    late_commit: float = 0.0
+    late_commit_s: float = 20.0
+    seed: int = 11
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def roll(self, name: str) -> bool:
+        rate = float(getattr(self, name))
+        with self._lock:
+            return rate > 0 and self._rng.random() < rate
+
+    def update(self, values: dict[str, float]) -> None:
+        known = {f.name for f in fields(self)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown faults {sorted(unknown)}; known: {sorted(known)}")
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+class SimStore:
+    """The channel's orders, every version kept, thread-safe. Times come from `now`."""
+
+    def __init__(
+        self,
+        factory: OrderFactory,
+        *,
+        prefix: str,
+        faults: Faults,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.factory, self.prefix, self.faults = factory, prefix, faults
+        self.now = now or (lambda: datetime.now(UTC))
+        self.orders: dict[str, SimOrder] = {}
+        self.history: dict[str, list[SimOrder]] = {}
+        self.listeners: list[Callable[[SimOrder, str], None]] = []
+        self._lock = threading.RLock()
+        self._serial = 0
+
+    def _save(self, order: SimOrder, topic: str) -> SimOrder:
+        with self._lock:
+            self.orders[order.no] = order
+            self.history.setdefault(order.no, []).append(order)
+        for listener in self.listeners:
+            listener(order, topic)
+        return order
+
+    def create(self, count: int) -> list[SimOrder]:
+        made = []
+        for _ in range(count):
+            with self._lock:
+                self._serial += 1
+                no = f"{self.prefix}{self._serial:09d}"
+            at = self.now()
+            if self.faults.roll("late_commit"):
+                at -= timedelta(seconds=self.faults.late_commit_s)
+            order = self.factory.make(no, at)
+            if self.factory.rng.random() < 0.85:  # most buyers pay at once
+                order = replace(order, state=ChannelState.PAID, paid_at=at)
+            made.append(self._save(order, "create"))
+        return made
+
+    def change(self, no: str, **changes: Any) -> SimOrder:
+        with self._lock:
+            current = self.orders[no]
+            at = max(self.now(), current.modified_at + timedelta(seconds=1))
+            return self._save(
+                replace(current, modified_at=at, version=current.version + 1, **changes), "update"
+            )
+
+    def advance(self, count: int) -> list[SimOrder]:
+        """Move `count` open orders one step on, as buyers and the platform would."""
+        rng = self.factory.rng
+        with self._lock:
+            open_orders = [
+                o
+                for o in self.orders.values()
+                if o.state not in (ChannelState.COMPLETED, ChannelState.CANCELLED)
+            ]
+        moved = []
+        for order in rng.sample(open_orders, min(count, len(open_orders))):
+            if order.state is ChannelState.AWAITING_PAYMENT:
+                if rng.random() < 0.2:
+                    moved.append(self.change(order.no, state=ChannelState.CANCELLED))
+                else:
+                    moved.append(self.change(order.no, state=ChannelState.PAID, paid_at=self.now()))
+            elif order.state is ChannelState.PAID and rng.random() < 0.1:
+                moved.append(self.change(order.no, refund_requested=True))
+            elif order.state is ChannelState.PAID:
+                moved.append(
+                    self.change(
+                        order.no,
+                        state=ChannelState.SHIPPED,
+                        carrier="SF",
+                        tracking_no=f"SF{rng.randrange(10**12):012d}",
+                    )
+                )
+            else:
+                moved.append(self.change(order.no, state=ChannelState.COMPLETED))
+        return moved
+
+    def changed(self, since: datetime, until: datetime) -> list[SimOrder]:
+        """Current versions modified in [since, until), oldest first (the channel's list call)."""
+        with self._lock:
+            found = [o for o in self.orders.values() if since <= o.modified_at < until]
+        return sorted(found, key=lambda o: (o.modified_at, o.no))
+
+    def with_faults(self, page: list[SimOrder]) -> list[SimOrder]:
+        """The page as a flaky channel serves it: repeats and stale versions mixed in."""
+        served: list[SimOrder] = []
+        for order in page:
+            served.append(order)
+            older = self.history.get(order.no, [])[:-1]
+            if older and self.faults.roll("out_of_order"):
+                served.append(older[-1])  # an older version after the newer one
+            if self.faults.roll("duplicate"):
+                served.append(order)
+        return served
