@@ -9,7 +9,6 @@ retried like a 429, anything else raises JdApiError with JD's code and descripti
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,7 +56,7 @@ def _floor_second(at: datetime) -> datetime:
 
 def _ceil_second(at: datetime) -> datetime:
     # JD's window ends are whole seconds; rounding outwards can only repeat an order, not lose one.
-    return at.replace(microsecond=0) + timedelta(seconds=math.ceil(at.microsecond / 1e6))
+    return at.replace(microsecond=0) + timedelta(seconds=1 if at.microsecond else 0)
 
 
 class JdClient:
