@@ -33,9 +33,8 @@ def start_simulators(
             seed=100 + offset,
             webhook_url=webhook_url(name) if webhook_url else None,
         )
-        running[name] = RunningServer(
-            spec.make_simulator(options), port=first_port + offset
-        ).start()
+        port = first_port + offset if first_port else 0  # 0: any free port
+        running[name] = RunningServer(spec.make_simulator(options), port=port).start()
     if rate_per_s > 0:
         threading.Thread(
             target=_flow, args=(running, rate_per_s), daemon=True, name="simulated-orders"
