@@ -51,11 +51,15 @@ def _client(server: RunningServer, **overrides: Any) -> JdClient:
 
 
 def _seed(server: RunningServer, count: int) -> set[str]:
-    """Create orders; return those JD shows a seller (online orders appear once paid)."""
+    """Create orders; return the ground truth: those JD shows a seller (paid ones)."""
     httpx.post(f"{server.url}/_sim/orders", json={"count": count}).raise_for_status()
-    truth = httpx.get(f"{server.url}/_sim/orders").json()["orders"]
     httpx.put(f"{server.url}/_sim/faults", json=FAULTS).raise_for_status()
-    return {no for no, o in truth.items() if o["state"] != "awaiting_payment"}
+    return _truth(server)
+
+
+def _truth(server: RunningServer) -> set[str]:
+    truth = httpx.get(f"{server.url}/_sim/orders").json()["orders"]
+    return {no for no, o in truth.items() if o["visible"]}
 
 
 def _window() -> tuple[datetime, datetime]:
@@ -187,7 +191,7 @@ def test_orders_that_change_mid_pull_make_no_other_order_skip_a_page(
     for _ in range(3):
         httpx.post(f"{server.url}/_sim/orders", json={"count": 7}).raise_for_status()
         time.sleep(1.05)
-    visible = {no for no, o in store.orders.items() if o.paid_at is not None}
+    visible = _truth(server)
     client = _client(server)
     since, until = datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC)
     first = client.fetch_changed(since, until, None)
