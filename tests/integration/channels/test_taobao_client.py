@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from orderhub.integrations.channels.simkit import RunningServer
 from orderhub.integrations.channels.taobao import CHANNEL
 from orderhub.integrations.channels.taobao.client import TaobaoClient, TopError
 from orderhub.integrations.channels.taobao.protocol import parse_top_time
+from orderhub.integrations.channels.taobao.receivers import with_receivers
 from orderhub.services.ports import ChannelUnavailable
 
 FAULTS = {
@@ -37,7 +38,13 @@ def server() -> Iterator[RunningServer]:
     running.stop()
 
 
-def _client(server: RunningServer, *, max_attempts: int = 8, **extra: str) -> TaobaoClient:
+def _client(
+    server: RunningServer,
+    *,
+    max_attempts: int = 8,
+    clock: Callable[[], datetime] | None = None,
+    **extra: str,
+) -> TaobaoClient:
     connection = ShopConnection(
         shop="s1",
         base_url=server.url,
@@ -47,7 +54,7 @@ def _client(server: RunningServer, *, max_attempts: int = 8, **extra: str) -> Ta
         rate_per_s=200,
         extra={"page_size": "7", **extra},
     )
-    return TaobaoClient(connection)
+    return TaobaoClient(connection, clock=clock)
 
 
 def _seed(server: RunningServer, count: int, *, advance: int = 0) -> dict[str, Any]:
@@ -116,6 +123,31 @@ def test_trades_awaiting_shipment_come_with_their_receiver_decrypted(
     for payload in waiting:
         assert payload["orderhub_receiver_source"] == "oaid_decrypt"
         assert "*" not in payload["receiver_name"] + payload["receiver_mobile"]
+
+
+def test_a_version_read_before_the_address_changed_stays_masked(server: RunningServer) -> None:
+    truth = _seed(server, 1)
+    client = _client(server)
+    (tid,) = truth
+    before = client.fetch_order(tid)
+    assert before is not None and before["orderhub_receiver_source"] == "oaid_decrypt"
+    store = server.app.state.store
+    moved = {**store.orders[tid].receiver, "address": "天目山路 176 号"}
+    store.change(tid, receiver=moved)
+    masked = {k: v for k, v in before.items() if k != "orderhub_receiver_source"}
+    masked["receiver_name"] = "*"
+    # TOP answers matched=false for the old oaid: that version keeps its masked receiver ...
+    assert with_receivers(client.call, [masked]) == [masked]
+    # ... and the trade read again brings the new oaid and the new address
+    after = client.fetch_order(tid)
+    assert after is not None and after["receiver_address"] == "天目山路 176 号"
+
+
+def test_a_clock_more_than_ten_minutes_off_is_refused_as_top_does(server: RunningServer) -> None:
+    client = _client(server, clock=lambda: datetime.now(UTC) - timedelta(minutes=11))
+    with pytest.raises(TopError) as refused:
+        client.fetch_changed(*_window(), None)
+    assert refused.value.code == "31"
 
 
 def test_receivers_stay_masked_when_the_shop_does_not_decrypt(server: RunningServer) -> None:

@@ -159,8 +159,7 @@ class Gateway:
         fields = _required(params, "fields")
         start, end = _time(params, "start_created"), _time(params, "end_created")
         page_no, page_size, has_next = _paging(params)
-        with self.store._lock:
-            orders = list(self.store.orders.values())
+        orders = list(self.store.orders.copy().values())  # a copy is atomic; iterating is not
         created = [o for o in orders if start <= o.created_at < end + timedelta(seconds=1)]
         newest = sorted(created, key=lambda o: (o.created_at, o.no), reverse=True)
         return self._page(newest, page_no, page_size, has_next, fields)
