@@ -103,7 +103,7 @@ def test_pulled_payloads_map_to_canonical_orders(server: RunningServer) -> None:
 
 
 def test_list_order_numbers_returns_exactly_the_ground_truth(server: RunningServer) -> None:
-    visible = _seed(server, 25)
+    visible = _seed(server, 16)
     assert _client(server).list_order_numbers(*_window()) == sorted(visible)
 
 
