@@ -113,11 +113,11 @@ def test_the_pull_reads_pages_oldest_first(server: RunningServer) -> None:
     assert sorted(p["tid_str"] for p in payloads) == sorted(truth)
 
 
-def test_trades_awaiting_shipment_come_with_their_receiver_decrypted(
+def test_a_shop_that_opts_in_gets_receivers_of_trades_awaiting_shipment_decrypted(
     server: RunningServer,
 ) -> None:
     _seed(server, 10)
-    payloads = _pull(_client(server), *_window())
+    payloads = _pull(_client(server, decrypt_receivers="true"), *_window())
     waiting = [p for p in payloads if p["status"] == "WAIT_SELLER_SEND_GOODS"]
     assert waiting
     for payload in waiting:
@@ -127,7 +127,7 @@ def test_trades_awaiting_shipment_come_with_their_receiver_decrypted(
 
 def test_a_version_read_before_the_address_changed_stays_masked(server: RunningServer) -> None:
     truth = _seed(server, 1)
-    client = _client(server)
+    client = _client(server, decrypt_receivers="true")
     (tid,) = truth
     before = client.fetch_order(tid)
     assert before is not None and before["orderhub_receiver_source"] == "oaid_decrypt"
@@ -150,9 +150,9 @@ def test_a_clock_more_than_ten_minutes_off_is_refused_as_top_does(server: Runnin
     assert refused.value.code == "31"
 
 
-def test_receivers_stay_masked_when_the_shop_does_not_decrypt(server: RunningServer) -> None:
+def test_receivers_stay_masked_unless_the_shop_opts_in(server: RunningServer) -> None:
     _seed(server, 5)
-    payloads = _pull(_client(server, decrypt_receivers="false"), *_window())
+    payloads = _pull(_client(server), *_window())
     mapping = load_mapping(CHANNEL)
     for payload in payloads:
         mapped = map_order(payload, mapping, shop="s1")

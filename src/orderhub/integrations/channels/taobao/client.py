@@ -7,12 +7,14 @@ read yet, so nothing is skipped (at worst a trade is read twice). Hence a cheap 
 (page_size 1, fields tid, use_has_next false gives total_results), then pages N..1, each reversed
 so the caller gets oldest first. Windows longer than TOP's one-day limit are walked day by day.
 
-Receivers come masked to third-party apps, with an `oaid`. For trades still to be shipped the
-client asks `taobao.top.oaid.decrypt` for the real values and writes them into the payload's
-receiver_* fields, marking it `orderhub_receiver_source: oaid_decrypt` (the mapping reads that mark
-for `receiver.masked`). Shop settings in `ShopConnection.extra`: sign_method (md5, hmac,
+Receivers come masked to third-party apps, with an `oaid`. They are kept masked and flagged: the
+platform's decrypt call is made only when a document needs the real values (a waybill), never on
+a pull, so no clear receiver is stored. A shop may opt in (`decrypt_receivers: "true"`): then for
+trades still to be shipped the client asks `taobao.top.oaid.decrypt` and writes the values into
+the payload's receiver_* fields, marking it `orderhub_receiver_source: oaid_decrypt` (the mapping
+reads that mark for `receiver.masked`). Shop settings in `ShopConnection.extra`: sign_method (md5, hmac,
 hmac-sha256; default hmac-sha256), page_size (default 50), window_s (default 86400),
-decrypt_receivers ("false" keeps receivers masked), fields (extra trade fields, comma-separated,
+decrypt_receivers ("true" decrypts on pull; default masked), fields (extra trade fields, comma-separated,
 for merchant mapping extensions such as seller_flag).
 """
 
@@ -127,7 +129,8 @@ class TaobaoClient:
         # TOP refuses windows over a day and advises short ones (30 min) on busy shops.
         window_s = int(extra.get("window_s", top.MAX_INCREMENT_SPAN_S))
         self.window_s = min(max(window_s, 60), top.MAX_INCREMENT_SPAN_S)
-        self.decrypt = extra.get("decrypt_receivers", "true").lower() != "false"
+        # Off by default: real receivers are fetched when a waybill needs them, not stored.
+        self.decrypt = extra.get("decrypt_receivers", "false").lower() == "true"
         more = [f.strip() for f in extra.get("fields", "").split(",") if f.strip()]
         self.fields = ",".join([TRADE_FIELDS, *more])
 
