@@ -45,7 +45,11 @@ RULE_KEYS = {
     "aggregate",
     "unit",
     "strip",
+    "pick",
+    "absent",
+    "split",
 }
+AGGREGATES = {"sum", "any", "all"}
 TYPES = {"string", "integer", "amount", "datetime", "boolean", "decimal", "list"}
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
 MISSING = object()
@@ -74,6 +78,12 @@ def check_mapping(mapping: Mapping[str, Any]) -> None:
             raise MappingError(
                 f"{name}: unknown rule keys {sorted(unknown)}; allowed {sorted(RULE_KEYS)}"
             )
+        if rule.get("aggregate", "sum") not in AGGREGATES:
+            raise MappingError(
+                f"{name}: aggregate '{rule['aggregate']}' is not one of {sorted(AGGREGATES)}"
+            )
+        if "pick" in rule and (rule["pick"] != "first" or "paths" not in rule):
+            raise MappingError(f"{name}: 'pick: first' goes with 'paths'")
         if rule.get("type", "string") not in TYPES:
             raise MappingError(f"{name}: type '{rule['type']}' is not one of {sorted(TYPES)}")
         if not {"path", "paths", "const"} & set(rule):
@@ -186,34 +196,57 @@ def _datetime(value: Any, rule: Mapping[str, Any], defaults: Mapping[str, Any]) 
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
 
 
-def _value(
-    data: Any, name: str, rule: Mapping[str, Any], defaults: Mapping[str, Any], currency: str
-) -> Any:
+def _raw(data: Any, rule: Mapping[str, Any]) -> Any:
     if "const" in rule:
-        raw: Any = rule["const"]
-    elif "paths" in rule:
-        parts = [walk(data, p) for p in rule["paths"]]
-        raw = rule.get("join", " ").join(
-            str(p).strip() for p in parts if p is not MISSING and p not in (None, "")
-        )
-        raw = raw if raw else MISSING
-    else:
-        raw = walk(data, rule["path"])
-    if isinstance(raw, list) and rule.get("aggregate") == "sum":
-        return sum((_coerce(v, rule, defaults, currency) for v in raw), start=0)
-    if raw is MISSING or raw is None or raw == "":
-        if "default" in rule:
-            return rule["default"]
-        if rule.get("required"):
-            raise _Refused("is missing")
-        return None
+        return rule["const"]
+    if "path" in rule:
+        return walk(data, rule["path"])
+    present = [
+        p
+        for p in (walk(data, path) for path in rule["paths"])
+        if p is not MISSING and p not in (None, "")
+    ]
+    if rule.get("pick") == "first":
+        return present[0] if present else MISSING
+    joined = rule.get("join", " ").join(str(p).strip() for p in present)
+    return joined if joined else MISSING
+
+
+def _one(raw: Any, rule: Mapping[str, Any], defaults: Mapping[str, Any], currency: str) -> Any:
+    """One present value through `map` (a word the map lacks is refused) or the type."""
     if "map" in rule:
         key = str(raw)
         if key not in rule["map"]:
             known = ", ".join(sorted(str(k) for k in rule["map"]))
             raise _Refused(f"'{key}' is not a value this mapping knows (known: {known})")
         return rule["map"][key]
+    if "split" in rule and isinstance(raw, str):
+        raw = raw.split(rule["split"])
     return _coerce(raw, rule, defaults, currency)
+
+
+def _value(
+    data: Any, name: str, rule: Mapping[str, Any], defaults: Mapping[str, Any], currency: str
+) -> Any:
+    raw = _raw(data, rule)
+    absent = rule.get("absent", ())
+    if isinstance(raw, list) and "aggregate" in rule:
+        values = [
+            _one(v, rule, defaults, currency)
+            for v in raw
+            if v not in (None, "") and v not in absent
+        ]
+        how = rule["aggregate"]
+        if how == "sum":
+            return sum(values, start=0)
+        return any(values) if how == "any" else bool(values) and all(values)
+    if raw is MISSING or raw is None or raw == "" or raw in absent:
+        if "default" in rule:
+            return rule["default"]
+        if rule.get("required"):
+            raise _Refused("is missing")
+        return None
+    return _one(raw, rule, defaults, currency)
 
 
 class FieldReader:

@@ -153,11 +153,24 @@ def test_an_unknown_order_state_is_rejected_naming_the_known_ones(
     assert "WAIT_SELLER_STOCK_OUT" in rejection.reason
 
 
-def test_a_receiver_without_a_mobile_is_rejected(mapping: dict[str, Any]) -> None:
+def test_a_receiver_without_a_mobile_falls_back_to_the_telephone(
+    mapping: dict[str, Any],
+) -> None:
     payload = copy.deepcopy(PAYLOAD)
     del payload["consigneeInfo"]["mobile"]
+    payload["consigneeInfo"]["telephone"] = "0571-8888****"
+    mapped = map_order(payload, mapping, shop="s1")
+    assert isinstance(mapped, MappedOrder)
+    assert mapped.order.receiver.phone == "0571-8888****"
+
+
+def test_a_receiver_without_any_phone_is_rejected(mapping: dict[str, Any]) -> None:
+    payload = copy.deepcopy(PAYLOAD)
+    del payload["consigneeInfo"]["mobile"]
+    payload["consigneeInfo"].pop("telephone", None)
     rejection = _rejected(payload, mapping)
-    assert (rejection.field, rejection.path) == ("receiver.phone", "consigneeInfo.mobile")
+    assert rejection.field == "receiver.phone"
+    assert rejection.path == "consigneeInfo.mobile+consigneeInfo.telephone"
 
 
 def test_a_number_where_the_sku_name_belongs_is_rejected_naming_the_line(
@@ -175,3 +188,10 @@ def test_a_price_with_more_decimals_than_fen_is_rejected(mapping: dict[str, Any]
     payload["itemInfoList"][1]["jdPrice"] = "33.005"
     rejection = _rejected(payload, mapping)
     assert rejection.field == "lines[1].unit_price"
+
+
+def test_a_payment_time_of_year_one_means_no_payment_time() -> None:
+    from orderhub.domain.mapping_rules import FieldReader
+
+    reader = FieldReader(load_mapping(CHANNEL))
+    assert reader.get({"paymentConfirmTime": "0001-01-01 00:00:00"}, "paid_at") is None

@@ -205,12 +205,24 @@ def test_unknown_financial_status_is_rejected_naming_the_status() -> None:
     assert result.field == "status" and "settled/unfulfilled" in result.reason
 
 
-def test_missing_receiver_phone_is_rejected() -> None:
+def test_a_missing_shipping_phone_falls_back_to_the_customers() -> None:
     raw = copy.deepcopy(RAW)
     raw["shipping_address"]["phone"] = None
+    raw.setdefault("customer", {})["phone"] = "+1 212 555 0100"
+    result = _map(raw)
+    assert not isinstance(result, Rejection)
+    assert result.order.receiver.phone == "+1 212 555 0100"
+
+
+def test_missing_receiver_phone_everywhere_is_rejected() -> None:
+    raw = copy.deepcopy(RAW)
+    raw["shipping_address"]["phone"] = None
+    raw.get("customer", {}).pop("phone", None)
+    raw.get("billing_address", {}).pop("phone", None)
     result = _map(raw)
     assert isinstance(result, Rejection)
-    assert result.field == "receiver.phone" and result.path == "shipping_address.phone"
+    assert result.field == "receiver.phone"
+    assert result.path == "shipping_address.phone+customer.phone+billing_address.phone"
 
 
 def test_number_where_text_belongs_is_rejected() -> None:

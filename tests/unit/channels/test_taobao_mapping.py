@@ -173,6 +173,20 @@ def test_a_refund_asked_on_the_lines_is_a_refund_request() -> None:
     assert mapped.refund_requested is True
 
 
+def test_a_refund_asked_on_the_second_line_alone_is_a_refund_request() -> None:
+    trade = copy.deepcopy(TRADE)
+    lines = trade["orders"]["order"]
+    assert len(lines) >= 2
+    for line in lines:
+        line["refund_status"] = "NO_REFUND"
+    lines[1]["refund_status"] = "WAIT_SELLER_AGREE"
+    mapped = map_order(trade, MAPPING, shop="s1")
+    assert isinstance(mapped, MappedOrder) and mapped.refund_requested is True
+    lines[1]["refund_status"] = "NO_REFUND"
+    again = map_order(trade, MAPPING, shop="s1")
+    assert isinstance(again, MappedOrder) and again.refund_requested is False
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
