@@ -12,10 +12,12 @@ platform's decrypt call is made only when a document needs the real values (a wa
 a pull, so no clear receiver is stored. A shop may opt in (`decrypt_receivers: "true"`): then for
 trades still to be shipped the client asks `taobao.top.oaid.decrypt` and writes the values into
 the payload's receiver_* fields, marking it `orderhub_receiver_source: oaid_decrypt` (the mapping
-reads that mark for `receiver.masked`). Shop settings in `ShopConnection.extra`: sign_method (md5, hmac,
-hmac-sha256; default hmac-sha256), page_size (default 50), window_s (default 86400),
-decrypt_receivers ("true" decrypts on pull; default masked), fields (extra trade fields, comma-separated,
-for merchant mapping extensions such as seller_flag).
+reads that mark for `receiver.masked`).
+
+Shop settings in `ShopConnection.extra`: sign_method (md5, hmac, hmac-sha256; default
+hmac-sha256), page_size (default 50), window_s (default 86400), decrypt_receivers ("true"
+decrypts on pull; default masked), fields (extra trade fields, comma-separated, for merchant
+mapping extensions such as seller_flag).
 """
 
 from __future__ import annotations
