@@ -6,14 +6,22 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from orderhub.web import i18n, login, order_actions, orders
+from orderhub.web import i18n, login, order_actions, orders, quarantine, shops, skus
 from orderhub.web.render import render_error
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Pages are not part of the REST API's OpenAPI description.
 router = APIRouter(include_in_schema=False)
-for feature in (login.router, i18n.router, orders.router, order_actions.router):
+for feature in (
+    login.router,
+    i18n.router,
+    orders.router,
+    order_actions.router,
+    shops.router,
+    quarantine.router,
+    skus.router,
+):
     router.include_router(feature)
 
 __all__ = ["STATIC_DIR", "render_error", "router"]
