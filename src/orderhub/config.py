@@ -39,3 +39,5 @@ class Settings(BaseSettings):
     mapping_dir: str | None = None
     # The in-process worker (channel pulls, reconcile) that `orderhub serve` runs beside the API.
     worker_enabled: bool = True
+    # New orders a second each simulator makes under `orderhub serve --simulators`.
+    simulator_rate: float = 0.5

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from orderhub import __version__
 from orderhub.bootstrap import Hub, bootstrap
 from orderhub.config import Settings
+from orderhub.domain.accounts import User
 from orderhub.errors import OrderHubError
 from orderhub.permissions import ROLE_NAMES
 from orderhub.services import accounts
@@ -71,15 +72,29 @@ def serve(
     host: Annotated[str | None, typer.Option(help="default ORDERHUB_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="default ORDERHUB_PORT")] = None,
     workers: Annotated[int, typer.Option(help="processes (PostgreSQL only)")] = 1,
+    simulators: Annotated[
+        bool, typer.Option(help="also serve the channel simulators the demo shops pull from")
+    ] = False,
 ) -> None:
-    """Serve the API (/api/v1, OpenAPI at /docs) and the console."""
+    """Serve the API (/api/v1, OpenAPI at /docs) and the console, with the worker beside them."""
     import uvicorn
 
     from orderhub.app import create_app
+    from orderhub.worker.scheduler import Scheduler
 
     hub = _hub()
     host = host or hub.settings.host
     port = port or hub.settings.port
+    if simulators:
+        from orderhub.integrations.channels.simulate import DEMO_SIMULATOR_PORT, start_simulators
+
+        running = start_simulators(
+            first_port=DEMO_SIMULATOR_PORT,
+            rate_per_s=hub.settings.simulator_rate,
+            webhook_url=lambda name: f"http://{host}:{port}/api/v1/webhooks/{name}/{name}-demo",
+        )
+        for name, server in running.items():
+            console.print(f"simulator {name}: {server.url}")
     console.print(f"OrderHub {__version__} on http://{host}:{port}/  (API docs: /docs)")
     if workers > 1:
         hub.close()
@@ -91,8 +106,13 @@ def serve(
             workers=workers,
             access_log=False,
         )
-    else:
+        return
+    scheduler = Scheduler(hub).start() if hub.settings.worker_enabled else None
+    try:
         uvicorn.run(create_app(hub), host=host, port=port, access_log=False)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
 
 
 @app.command("create-user")
@@ -188,7 +208,48 @@ def demo(
         hub.close()
     channels = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_channel.items()))
     console.print(f"loaded {summary.orders} demo orders ({channels})")
+    shops = _demo_channels(settings)
+    console.print(
+        f"demo shops {', '.join(shops)} pull from the simulators of `orderhub serve --simulators`"
+    )
     _print_logins()
+
+
+def _demo_channels(settings: Settings) -> list[str]:
+    from orderhub.domain.channels import Component
+    from orderhub.domain.shops import Credentials
+    from orderhub.integrations.channels.simkit import CATALOGUE
+    from orderhub.integrations.channels.simulate import (
+        SIM_ACCESS_TOKEN,
+        SIM_APP_KEY,
+        SIM_APP_SECRET,
+        simulator_urls,
+    )
+    from orderhub.services.demo import load_demo_channels
+
+    hub = _hub(settings)
+    try:
+        combo = "SET-TEA-MUG"  # the simulators sell it; it ships as tea + mug
+        return load_demo_channels(
+            hub.uow,
+            hub.channels,
+            actor=accounts.actor_for(_admin(hub)),
+            products=[(sku, title) for sku, title, _, _ in CATALOGUE if sku != combo],
+            combos={
+                combo: [Component("TEA-LONGJING-250", 1, 32800), Component("MUG-350", 1, 3900)]
+            },
+            simulators=simulator_urls(),
+            credentials=Credentials(SIM_APP_KEY, SIM_APP_SECRET, SIM_ACCESS_TOKEN),
+        )
+    finally:
+        hub.close()
+
+
+def _admin(hub: Hub) -> User:
+    with hub.uow.read_only() as uow:
+        user = uow.users.by_username("admin")
+    assert user is not None
+    return user
 
 
 def _print_logins() -> None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from orderhub.domain.actors import Actor, ActorKind
+from orderhub.domain.channels import Component
 from orderhub.domain.orders import (
     Amounts,
     Invoice,
@@ -22,9 +23,10 @@ from orderhub.domain.orders import (
     PaymentStatus,
     Receiver,
 )
+from orderhub.domain.shops import Credentials, SyncSettings
 from orderhub.domain.transitions import Action, ExceptionReason
-from orderhub.services import orders
-from orderhub.services.ports import UnitOfWorkFactory
+from orderhub.services import catalogue, orders, shops
+from orderhub.services.ports import ChannelConnector, UnitOfWorkFactory
 
 DEMO_PASSWORD = "orderhub-demo"
 DEMO_USERS = {
@@ -242,3 +244,35 @@ def _inputs(rng: random.Random, action: Action) -> _ActionInput:
     if action is Action.HOLD:
         return {"reason_code": ExceptionReason.BUYER_REQUEST.value, "reason": "买家要求暂缓发货"}
     return {}
+
+
+def load_demo_channels(
+    uows: UnitOfWorkFactory,
+    connector: ChannelConnector,
+    *,
+    actor: Actor,
+    products: list[tuple[str, str]],
+    combos: dict[str, list[Component]],
+    simulators: dict[str, str],
+    credentials: Credentials,
+) -> list[str]:
+    """The SKU catalogue and one shop per channel, pulling from the local simulators."""
+    for sku, title in products:
+        catalogue.add_product(uows(), actor=actor, sku=sku, title=title)
+    for sku, parts in combos.items():
+        catalogue.add_product(uows(), actor=actor, sku=sku, title=sku, components=parts)
+    codes = []
+    for name, url in sorted(simulators.items()):
+        shop = shops.create_shop(
+            uows(),
+            connector,
+            actor=actor,
+            code=f"{name}-demo",
+            channel=name,
+            name=f"{name} demo shop",
+            base_url=url,
+            credentials=credentials,
+            settings=SyncSettings(interval_s=10, overlap_s=60, initial_lookback_s=3600),
+        )
+        codes.append(shop.code)
+    return codes

@@ -13,6 +13,16 @@ from orderhub.integrations.channels.simkit import RunningServer
 
 log = structlog.get_logger()
 SIM_APP_KEY, SIM_APP_SECRET, SIM_ACCESS_TOKEN = "sim-app-key", "sim-app-secret", "sim-access-token"
+# Where `orderhub serve --simulators` puts them, one port per channel in name order.
+DEMO_SIMULATOR_PORT = 9101
+
+
+def simulator_urls(first_port: int = DEMO_SIMULATOR_PORT) -> dict[str, str]:
+    """The URL each channel's simulator gets from `start_simulators(first_port=...)`."""
+    return {
+        name: f"http://127.0.0.1:{first_port + offset}"
+        for offset, name in enumerate(sorted(channels()))
+    }
 
 
 def start_simulators(
@@ -54,6 +64,8 @@ def _flow(running: dict[str, RunningServer], rate_per_s: float) -> None:
                 try:
                     if count:
                         client.post(f"{server.url}/_sim/orders", json={"count": count})
-                    client.post(f"{server.url}/_sim/advance", json={"count": max(1, count)})
+                    client.post(
+                        f"{server.url}/_sim/advance", json={"count": max(1, count), "ship": False}
+                    )
                 except httpx.HTTPError as error:
                     log.warning("simulated order flow failed", channel=name, error=repr(error))

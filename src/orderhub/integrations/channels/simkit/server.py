@@ -46,6 +46,7 @@ def fault_middleware(
 
 class _Count(BaseModel):
     count: int = Field(1, ge=1, le=100_000)
+    ship: bool = True
 
 
 def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None = None) -> APIRouter:
@@ -59,7 +60,7 @@ def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None =
 
     @router.post("/advance")
     def advance(body: _Count) -> dict[str, Any]:
-        return {"moved": [o.no for o in store.advance(body.count)]}
+        return {"moved": [o.no for o in store.advance(body.count, ship=body.ship)]}
 
     @router.put("/faults")
     def set_faults(body: dict[str, float]) -> dict[str, Any]:

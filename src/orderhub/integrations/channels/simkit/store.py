@@ -94,8 +94,12 @@ class SimStore:
                 replace(current, modified_at=at, version=current.version + 1, **changes), "update"
             )
 
-    def advance(self, count: int) -> list[SimOrder]:
-        """Move `count` open orders one step on, as buyers and the platform would."""
+    def advance(self, count: int, *, ship: bool = True) -> list[SimOrder]:
+        """Move `count` open orders one step on, as buyers and the platform would.
+
+        `ship=False` leaves shipping to the merchant (OrderHub): a platform that ships on its own
+        is the "platform already shipped" case, worth testing but not the everyday flow.
+        """
         rng = self.factory.rng
         with self._lock:
             open_orders = [
@@ -112,6 +116,8 @@ class SimStore:
                     moved.append(self.change(order.no, state=ChannelState.PAID, paid_at=self.now()))
             elif order.state is ChannelState.PAID and rng.random() < 0.1:
                 moved.append(self.change(order.no, refund_requested=True))
+            elif order.state is ChannelState.PAID and not ship:
+                continue
             elif order.state is ChannelState.PAID:
                 moved.append(
                     self.change(
