@@ -22,7 +22,7 @@ $(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/orderhub migrate
 	$(BIN)/orderhub demo
-	$(BIN)/orderhub serve
+	$(BIN)/orderhub serve --simulators
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check $(CHECKED)
