@@ -19,6 +19,7 @@ from orderhub.config import Settings
 from orderhub.domain.actors import Actor
 from orderhub.domain.shops import Credentials
 from orderhub.domain.transitions import OrderStatus
+from orderhub.integrations.channels.connect import Channels
 from orderhub.integrations.channels.registry import SimulatorOptions, channel
 from orderhub.integrations.channels.simkit import CATALOGUE, RunningServer
 from orderhub.passwords import Argon2Hasher
@@ -212,6 +213,20 @@ def test_an_operator_pulls_a_shop_and_sees_the_outcome_counts(
     assert shops.get_shop(hub.uow.read_only(), SHOP, actor=SETUP).last_sync_at is not None
 
 
+def test_a_pull_the_channel_does_not_answer_says_why_and_keeps_the_cursor(
+    hub: Hub, browser: TestClient, taobao: RunningServer
+) -> None:
+    add_shop(hub, taobao)
+    taobao.stop()
+    sign_in(browser, "operator")
+    response = browser.post(f"/shops/{SHOP}/pull", data={"csrftoken": csrf(browser)})
+    assert response.status_code == 200
+    assert "The channel did not answer; the cursor stays where it was:" in response.text
+    shop = shops.get_shop(hub.uow.read_only(), SHOP, actor=SETUP)
+    assert shop.cursor_at is None and shop.last_error
+    assert shop.last_error in html.unescape(browser.get("/shops").text)
+
+
 def test_reconcile_backfills_the_missing_and_says_channel_total_equals_pool_plus_quarantine(
     hub: Hub, browser: TestClient, taobao: RunningServer
 ) -> None:
@@ -294,6 +309,36 @@ def test_replaying_a_payload_that_still_does_not_fit_says_so_and_keeps_it_open(
     assert "It still does not fit." in response.text
     entry = quarantine.list_quarantine(hub.uow.read_only(), actor=SETUP)[0]
     assert (entry.id, entry.status, entry.attempts) == (entry_id, "open", 2)
+
+
+def test_replaying_after_the_mapping_is_fixed_links_the_order_it_made(
+    hub: Hub, browser: TestClient, taobao: RunningServer, tmp_path: Path
+) -> None:
+    hub.channels = Channels(tmp_path)
+    add_shop(hub, taobao)
+    all_skus(hub)
+    payload = channel_payload(hub, taobao)
+    payload["status"] = "WAIT_FOR_GROUP_SUCCESS"  # a word the mapping does not know yet
+    assert ingest(hub, payload).outcome == "quarantined"
+    entry_id = quarantine.list_quarantine(hub.uow.read_only(), actor=SETUP)[0].id
+    (tmp_path / "taobao.yaml").write_text(
+        "fields:\n  status:\n    map:\n      WAIT_FOR_GROUP_SUCCESS: paid\n", encoding="utf-8"
+    )
+    hub.channels.reload()
+    sign_in(browser, "operator")
+    response = browser.post(
+        f"/quarantine/{entry_id}/replay",
+        data={"csrftoken": csrf(browser)},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.text.startswith('<div id="entry-main"')  # htmx: only the page's main part
+    order_id = quarantine.list_quarantine(hub.uow.read_only(), actor=SETUP, status="replayed")[
+        0
+    ].order_id
+    assert "Replayed: created." in response.text
+    assert f'<a href="/orders/{order_id}">Open order #{order_id}</a>' in response.text
+    assert 'action="/quarantine/' not in response.text  # closed: no more replay or discard
 
 
 def test_a_warehouse_user_sees_no_channel_links_and_is_refused_the_pages(
