@@ -92,6 +92,52 @@ def add_shop(
     console.print(f"added shop {shop.code} on {shop.channel}")
 
 
+@shops_app.command("set")
+def set_shop(
+    code: str,
+    enabled: Annotated[bool | None, typer.Option("--enabled/--disabled")] = None,
+    base_url: Annotated[str | None, typer.Option()] = None,
+    name: Annotated[str | None, typer.Option()] = None,
+    app_key: Annotated[str | None, typer.Option()] = None,
+    app_secret: Annotated[str | None, typer.Option()] = None,
+    access_token: Annotated[str | None, typer.Option()] = None,
+    interval_s: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Change a shop: enable or disable it, its URL, name, credentials or pull interval."""
+    changes: dict[str, object] = {
+        k: v
+        for k, v in (("enabled", enabled), ("base_url", base_url), ("name", name))
+        if v is not None
+    }
+    credentials = {
+        k: v
+        for k, v in (
+            ("app_key", app_key),
+            ("app_secret", app_secret),
+            ("access_token", access_token),
+        )
+        if v is not None
+    }
+    if credentials:
+        changes["credentials"] = credentials
+    if interval_s is not None:
+        changes["settings"] = {"interval_s": interval_s}
+    if not changes:
+        raise _fail(
+            "nothing to change: give --enabled/--disabled, --base-url, --name, "
+            "credentials or --interval-s"
+        )
+    hub = _hub()
+    try:
+        shop = shops.update_shop(hub.uow(), hub.channels, code, actor=CLI, changes=changes)
+    except OrderHubError as error:
+        raise _fail(error.detail) from None
+    console.print(
+        f"shop {shop.code}: {'enabled' if shop.enabled else 'disabled'}, "
+        f"{shop.base_url}, pulls every {shop.settings.interval_s} s"
+    )
+
+
 @app.command("sync")
 def sync(
     shop: Annotated[str | None, typer.Option(help="one shop; default every enabled one")] = None,

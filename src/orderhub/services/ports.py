@@ -254,7 +254,8 @@ class ChannelClient(Protocol):
 
 
 class ChannelUnavailable(Exception):
-    """The channel did not answer usefully after the retries (timeouts, 5xx, 429)."""
+    """The channel did not answer usefully: retries ran out (timeouts, 5xx, 429), or it refused
+    the call (bad signature, expired token). Clients raise it, or a subclass, for both."""
 
 
 class ChannelConnector(Protocol):

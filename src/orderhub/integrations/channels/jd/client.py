@@ -25,7 +25,7 @@ from orderhub.services.ports import ChannelPage, ChannelUnavailable
 PAGE_SIZE = 50
 
 
-class JdApiError(Exception):
+class JdApiError(ChannelUnavailable):
     """The router or the API refused the call; `code` is JD's (e.g. "12" Invalid Signature)."""
 
     def __init__(self, method: str, code: str, zh: str, en: str) -> None:

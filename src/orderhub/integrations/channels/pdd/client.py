@@ -22,7 +22,7 @@ import httpx
 from orderhub.integrations.channels.http import ChannelHttp
 from orderhub.integrations.channels.pdd.signing import signed
 from orderhub.integrations.channels.registry import ShopConnection
-from orderhub.services.ports import ChannelPage
+from orderhub.services.ports import ChannelPage, ChannelUnavailable
 
 GATEWAY_PATH = "/api/router"
 WINDOW_S = 30 * 60
@@ -33,7 +33,7 @@ _ALL = 5  # order_status / refund_status: every value
 _ENCRYPTED = ("receiver_name", "receiver_phone", "address", "receiver_address")
 
 
-class PddApiError(Exception):
+class PddApiError(ChannelUnavailable):
     """PDD refused the call (bad sign, token, parameters...): retrying will not help."""
 
     def __init__(self, api: str, error: dict[str, Any]) -> None:
