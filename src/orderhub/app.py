@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from orderhub import __version__
 from orderhub.api import accounts as api_accounts
 from orderhub.api import errors
+from orderhub.api import imports as api_imports
 from orderhub.api import orders as api_orders
 from orderhub.api import quarantine as api_quarantine
 from orderhub.api import settings as api_settings
@@ -103,6 +104,7 @@ def create_app(hub: Hub) -> Any:
         api_quarantine.router,
         api_skus.router,
         api_webhooks.router,
+        api_imports.router,
         web.router,
     ):
         app.include_router(router)
