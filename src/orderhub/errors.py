@@ -44,6 +44,12 @@ class EditRefused(OrderHubError):
     title = "The order can no longer be edited"
 
 
+class AlreadyClosed(OrderHubError):
+    code = "already_closed"
+    status = 409
+    title = "Already closed"
+
+
 class ConcurrentUpdate(OrderHubError):
     code = "concurrent_update"
     status = 409

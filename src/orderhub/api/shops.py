@@ -135,8 +135,9 @@ class PullOut(BaseModel):
 @router.post("/shops/{code}/pull", response_model=PullOut)
 def pull(code: str, request: Request, actor: Actor = _as(Permission.CHANNEL_SYNC)) -> PullOut:
     hub = hub_of(request)
-    del actor
-    report = pull_shop(hub.uow, hub.channels, code, review_required=hub.settings.review_required)
+    report = pull_shop(
+        hub.uow, hub.channels, code, review_required=hub.settings.review_required, actor=actor
+    )
     return PullOut(
         shop=report.shop,
         since=report.since,

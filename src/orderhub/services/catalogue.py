@@ -72,7 +72,7 @@ def map_sku(
     with uows() as uow:
         if sku not in uow.catalogue.sku_book(channel, shop).known:
             raise ValidationFailed(
-                f"'{sku}' is not a merchant SKU; add it under /api/v1/skus first", field="sku"
+                f"'{sku}' is not a merchant SKU; add it to the SKUs first", field="sku"
             )
         uow.catalogue.add_mapping(channel, shop, channel_sku, sku, uow.clock.now())
         waiting = uow.catalogue.waiting_for_sku(channel, channel_sku)

@@ -41,8 +41,14 @@ def pull_shop(
     *,
     review_required: bool,
     until: datetime | None = None,
+    actor: Actor | None = None,
 ) -> PullReport:
-    """One incremental pull of a shop; the cursor moves only when the whole window is in."""
+    """One incremental pull of a shop; the cursor moves only when the whole window is in.
+
+    `actor` None is the worker's schedule; a person or a token must hold channel.sync.
+    """
+    if actor is not None:
+        require(actor, Permission.CHANNEL_SYNC)
     with uows.read_only() as uow:
         shop = uow.shops.get(shop_code)
         now = uow.clock.now()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from orderhub.domain.actors import Actor
 from orderhub.domain.channels import Quarantined
-from orderhub.errors import EditRefused, ValidationFailed
+from orderhub.errors import AlreadyClosed, ValidationFailed
 from orderhub.permissions import Permission, require
 from orderhub.services.channel_ingest import QUARANTINED, Ingested, ingest_payloads
 from orderhub.services.ports import ChannelConnector, UnitOfWork, UnitOfWorkFactory
@@ -25,6 +25,12 @@ def list_quarantine(
         return uow.quarantine.list(status=status, shop=shop, limit=limit)
 
 
+def get_entry(uow: UnitOfWork, item_id: int, *, actor: Actor) -> Quarantined:
+    require(actor, Permission.QUARANTINE_READ)
+    with uow:
+        return uow.quarantine.get(item_id)
+
+
 def replay(
     uows: UnitOfWorkFactory,
     connector: ChannelConnector,
@@ -38,7 +44,7 @@ def replay(
     with uows.read_only() as uow:
         item = uow.quarantine.get(item_id)
     if item.status != "open":
-        raise EditRefused(f"quarantine entry {item_id} is already {item.status}")
+        raise AlreadyClosed(f"quarantine entry {item_id} is already {item.status}")
     result = ingest_payloads(
         uows,
         channel=item.channel,
@@ -69,7 +75,7 @@ def discard(uow: UnitOfWork, item_id: int, *, actor: Actor, reason: str) -> None
     with uow:
         item = uow.quarantine.get(item_id)
         if item.status != "open":
-            raise EditRefused(f"quarantine entry {item_id} is already {item.status}")
+            raise AlreadyClosed(f"quarantine entry {item_id} is already {item.status}")
         uow.quarantine.resolve(
             item_id,
             status="discarded",

@@ -36,7 +36,7 @@ DEFAULT_WINDOW = "1d"
 
 # Refusals whose generic title speaks of orders; on these pages the entry or shop is meant.
 _TITLES_HERE: dict[str, str] = {
-    "edit_refused": N_("Already closed"),
+    "already_closed": N_("Already closed"),
     "already_exists": N_("It already exists"),
 }
 

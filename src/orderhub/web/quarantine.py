@@ -52,23 +52,21 @@ def list_entries(request: Request, actor: Reader, status: str = "open") -> Respo
     )
 
 
-def _entry(request: Request, item_id: int) -> Quarantined:
-    # The quarantine service lists but has no single-entry read; the route already required
-    # quarantine.read, and this is the same repository call the service's replay makes.
-    with hub_of(request).uow.read_only() as uow:
-        return uow.quarantine.get(item_id)
+def _entry(request: Request, item_id: int, actor: Actor) -> Quarantined:
+    return quarantine.get_entry(hub_of(request).uow.read_only(), item_id, actor=actor)
 
 
 def entry_page(
     request: Request,
     item_id: int,
+    actor: Actor,
     *,
     outcome: Ingested | None = None,
     error: OrderHubError | None = None,
     notice: str | None = None,
     status: int = 200,
 ) -> Response:
-    entry = _entry(request, item_id)
+    entry = _entry(request, item_id, actor)
     context: dict[str, Any] = {
         "entry": entry,
         "payload_json": json.dumps(entry.payload, indent=2, ensure_ascii=False, sort_keys=True),
@@ -86,8 +84,7 @@ def entry_page(
 
 @router.get("/quarantine/{item_id:int}")
 def show_entry(item_id: int, request: Request, actor: Reader) -> Response:
-    del actor
-    return entry_page(request, item_id)
+    return entry_page(request, item_id, actor)
 
 
 @router.post("/quarantine/{item_id:int}/replay")
@@ -104,8 +101,8 @@ def replay(item_id: int, request: Request, actor: Manager) -> Response:
     except (NotFound, NotAuthenticated):
         raise
     except OrderHubError as error:
-        return entry_page(request, item_id, error=error, status=error.status)
-    return entry_page(request, item_id, outcome=result)
+        return entry_page(request, item_id, actor, error=error, status=error.status)
+    return entry_page(request, item_id, actor, outcome=result)
 
 
 @router.post("/quarantine/{item_id:int}/discard")
@@ -116,9 +113,9 @@ def discard(item_id: int, request: Request, actor: Manager, form: Form) -> Respo
     except (NotFound, NotAuthenticated):
         raise
     except OrderHubError as error:
-        return entry_page(request, item_id, error=error, status=error.status)
+        return entry_page(request, item_id, actor, error=error, status=error.status)
     done = i18n.translate(request, "Entry %(id)s discarded.") % {"id": item_id}
     if is_htmx(request):
-        return entry_page(request, item_id, notice=done)
+        return entry_page(request, item_id, actor, notice=done)
     flash(request, "notice", done)
     return RedirectResponse(f"/quarantine/{item_id}", status_code=303)

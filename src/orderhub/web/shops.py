@@ -127,7 +127,9 @@ def switch_shop(code: str, request: Request, actor: Manager, form: Form) -> Resp
 @router.post("/shops/{code}/pull")
 def pull(code: str, request: Request, actor: Syncer) -> Response:
     hub = hub_of(request)
-    report = pull_shop(hub.uow, hub.channels, code, review_required=hub.settings.review_required)
+    report = pull_shop(
+        hub.uow, hub.channels, code, review_required=hub.settings.review_required, actor=actor
+    )
     outcomes = [(name, report.outcomes[name]) for name in OUTCOME if report.outcomes[name]]
     result = {"kind": "pull", "report": report, "outcomes": outcomes}
     return shops_page(request, actor, result=result)
