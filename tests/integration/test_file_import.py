@@ -221,3 +221,37 @@ def test_the_cli_prints_the_report_and_exits_1_when_rows_were_quarantined(
     assert result.exit_code == 1, result.output
     assert "rows read 7 = imported 4 + quarantined 3" in result.output
     assert "F1003" in result.output and "12.3x" in result.output
+
+
+def test_rows_that_cannot_be_grouped_are_quarantined_with_their_rows_and_counted(
+    hub: Hub,
+) -> None:
+    header = "订单号,下单时间,收货人,手机,省,市,地址,SKU,数量,单价,运费,实付"
+    data = "\n".join(
+        [
+            header,
+            "G1,2026-11-20 10:00,甲,13800000001,浙江省,杭州市,路1号,MUG-350,1,39.90,0,39.90",
+            ",2026-11-20 10:00,乙,13800000002,浙江省,杭州市,路2号,MUG-350,1,39.90,0,39.90",
+            "G2,2026-11-20 10:00,丙,13800000003,浙江省,杭州市,路3号,MUG-350,1,39.90,0,39.90",
+            "G2,,,13800000009,,,,TEE-M,1,59.00,,",
+            "G3,2026-11-20 10:00,丁,13800000004,浙江省,杭州市,路4号,MUG-350,1,39.90,0,40.00",
+            "G3,,,,,,,CAP-1,1,12.30,,",
+        ]
+    ).encode()
+    report = _import(hub, data, name="shop.csv")
+    by_rows = {o.rows: (o.order_no, o.outcome, o.reason or "") for o in report.orders}
+    assert by_rows[(2,)][:2] == ("G1", "created")
+    assert by_rows[(3,)][:2] == (None, "quarantined")
+    assert by_rows[(3,)][2].startswith("row 3: the order number")
+    assert by_rows[(4, 5)][:2] == ("G2", "quarantined")
+    assert by_rows[(4, 5)][2].startswith("rows 4-5: row 5 says receiver_phone '13800000009'")
+    assert by_rows[(6, 7)][:2] == ("G3", "quarantined")
+    assert by_rows[(6, 7)][2].startswith("rows 6-7: amounts.paid_total")
+    assert report.rows_read == 6 and report.rows_quarantined == 5 and report.balanced
+    kept = quarantine.list_quarantine(hub.uow.read_only(), actor=CLERK)
+    assert len(kept) == 3
+    assert {tuple(q.payload["_rows"]) for q in kept} == {(3,), (4, 5), (6, 7)}
+    again = _import(hub, data, name="shop.csv")
+    assert [o.outcome for o in again.orders] == ["ignored"] + ["quarantined"] * 3
+    assert all("unchanged since quarantine entry" in (o.reason or "") for o in again.orders[1:])
+    assert len(quarantine.list_quarantine(hub.uow.read_only(), actor=CLERK)) == 3
