@@ -3,13 +3,16 @@ numbers, totals that add up, re-imports that change nothing, the API and the CLI
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from orderhub.bootstrap import Hub
@@ -30,6 +33,7 @@ CLERK = Actor(
     role="operator",
     permissions=permissions_of("operator"),
 )
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAMP = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
@@ -255,3 +259,51 @@ def test_rows_that_cannot_be_grouped_are_quarantined_with_their_rows_and_counted
     assert [o.outcome for o in again.orders] == ["ignored"] + ["quarantined"] * 3
     assert all("unchanged since quarantine entry" in (o.reason or "") for o in again.orders[1:])
     assert len(quarantine.list_quarantine(hub.uow.read_only(), actor=CLERK)) == 3
+
+
+def test_an_xlsx_upload_reads_the_named_sheet_and_an_edited_upload_updates_the_order(
+    hub: Hub, api: TestClient, user_for: Callable[[str], ApiUser]
+) -> None:
+    header = [
+        "订单号",
+        "下单时间",
+        "收货人",
+        "手机",
+        "省",
+        "市",
+        "地址",
+        "SKU",
+        "数量",
+        "单价",
+        "实付",
+    ]
+    row = ["W1", datetime(2026, 11, 20, 14, 3), "张三", 13800138000, "浙江省", "杭州市", "路1号"]
+
+    def upload(address: str) -> dict[str, Any]:
+        book = Workbook()
+        book.create_sheet("说明")
+        orders_sheet = book.create_sheet("订单")
+        for values in (header, [*row[:6], address, "MUG-350", 2, 39.9, 79.8]):
+            orders_sheet.append(values)
+        out = io.BytesIO()
+        book.save(out)
+        response = api.post(
+            "/api/v1/imports",
+            headers=user_for("operator").headers,
+            data={"shop": "offline", "sheet": "订单"},
+            files={"file": ("orders.xlsx", out.getvalue(), XLSX)},
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    first = upload("路1号")
+    assert first["read_as"] == "XLSX, sheet '订单'"
+    assert [(o["order_no"], o["rows"], o["outcome"]) for o in first["orders"]] == [
+        ("W1", [2], "created")
+    ]
+    assert upload("路1号")["orders"][0]["outcome"] == "ignored"
+    moved = upload("路2号")["orders"][0]
+    assert moved["outcome"] == "updated"
+    order = orders.get_order(hub.uow.read_only(), moved["order_id"], actor=CLERK)
+    assert order.receiver.address == "路2号" and order.lines[0].unit_price == 3990

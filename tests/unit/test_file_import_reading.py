@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from orderhub.errors import ValidationFailed
 from orderhub.integrations.files import FileBook
 from orderhub.integrations.files.readers import cell_text, number_text
-from orderhub.services.file_import import FileContents, fingerprint, rows_text
+from orderhub.services.file_import import FileContents, file_version, fingerprint, rows_text
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "file_import"
 BOOK = FileBook()
@@ -202,3 +202,24 @@ def test_the_fingerprint_ignores_row_numbers_and_import_notes() -> None:
     b = {"_rows": [9], "_file": "x.csv", "order_no": "A", "lines": [{"_row": 9, "sku": "S"}]}
     assert fingerprint(a) == fingerprint(b)
     assert fingerprint(a) != fingerprint({**a, "order_no": "B"})
+
+
+def test_rows_already_applied_keep_the_applied_version_and_changed_rows_take_the_stamp() -> None:
+    stamp = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    digest = fingerprint({"order_no": "A", "lines": [{"sku": "S"}]})
+    first = file_version(stamp, digest, None)
+    assert (
+        first.replace(microsecond=0) == stamp and first.microsecond == int(digest[:8], 16) % 10**6
+    )
+    later = datetime(2026, 11, 25, tzinfo=UTC)
+    assert file_version(later, digest, first) == first  # the same rows: a repeat
+    changed = fingerprint({"order_no": "A", "lines": [{"sku": "T"}]})
+    assert file_version(later, changed, first) > first  # changed rows in a newer file: newer
+    assert file_version(stamp.replace(day=1), changed, first) < first  # an older file: older
+
+
+def test_changed_rows_stamped_with_the_import_time_are_newer_even_within_the_same_second() -> None:
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    applied = file_version(now, "f" * 64, None)  # the largest tag of the second
+    changed = file_version(now, "0" * 64, applied, newest=True)
+    assert changed > applied and changed.microsecond == 0

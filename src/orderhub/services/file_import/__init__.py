@@ -10,148 +10,46 @@ Re-imports (docs/file-import.md): an order's version is the file's modified-time
 has one; else the file's stamp (given by the caller, else the import time) to the second, with
 the microseconds set from a fingerprint of the order's rows. The same rows again reuse the
 version the pool holds, so they are a repeat and ignored whatever the stamp; changed rows in a
-newer file update the order; an older file never moves it back.
+newer file (or an upload without a stamp: the import is the newest word) update the order; an
+older file never moves it back.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from orderhub.domain.actors import Actor
 from orderhub.domain.channels import Quarantined
+from orderhub.errors import ValidationFailed
 from orderhub.permissions import Permission, require
-from orderhub.services.channel_ingest import (
-    CREATED,
-    IGNORED,
-    QUARANTINED,
-    UPDATED,
-    Ingested,
-    ingest_payloads,
-)
+from orderhub.services.channel_ingest import IGNORED, QUARANTINED, Ingested, ingest_payloads
+from orderhub.services.file_import.port import FileContents, FileSource, RowProblem
+from orderhub.services.file_import.report import OUTCOMES, ImportReport, OrderResult, rows_text
+from orderhub.services.file_import.versions import file_version, fingerprint
 from orderhub.services.ports import UnitOfWorkFactory
+
+__all__ = [
+    "CHANNEL",
+    "OUTCOMES",
+    "FileContents",
+    "FileSource",
+    "ImportReport",
+    "OrderResult",
+    "RowProblem",
+    "file_version",
+    "fingerprint",
+    "import_file",
+    "rows_text",
+]
 
 CHANNEL = "file"
 SOURCE = "file"
 PAGE = 500  # orders per ingest transaction
-OUTCOMES = (CREATED, UPDATED, IGNORED, QUARANTINED)
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]")
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """Rows that cannot become an order payload: no order number, or disagreeing order columns."""
-
-    rows: tuple[int, ...]
-    order_no: str | None
-    field: str
-    reason: str  # says which rows
-    payload: dict[str, Any]  # the rows as read, with their numbers
-
-
-@dataclass(frozen=True)
-class FileContents:
-    payloads: list[dict[str, Any]]  # one per order: order columns, `lines`, `_rows`
-    problems: list[RowProblem]
-    rows_read: int  # data rows that are not blank
-    described: str  # e.g. "CSV, gb18030" or "XLSX, sheet 'Orders'"
-    modified_at: datetime | None = None  # the file's own stamp, when the adapter knows it
-
-
-class FileSource(Protocol):
-    """Reads an order file (integrations/files/) and holds the file channel's mapping."""
-
-    def read(
-        self, data: bytes | Path, *, filename: str, shop: str, sheet: str | None
-    ) -> FileContents: ...
-
-    def mapping(self) -> Mapping[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class OrderResult:
-    order_no: str | None
-    rows: tuple[int, ...]
-    outcome: str
-    order_id: int | None = None
-    reason: str | None = None
-
-
-@dataclass
-class ImportReport:
-    filename: str
-    shop: str
-    described: str
-    rows_read: int
-    orders: list[OrderResult] = field(default_factory=list)
-
-    def rows_with(self, outcome: str) -> int:
-        return sum(len(o.rows) for o in self.orders if o.outcome == outcome)
-
-    def orders_with(self, outcome: str) -> int:
-        return sum(1 for o in self.orders if o.outcome == outcome)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return self.rows_with(QUARANTINED)
-
-    @property
-    def rows_imported(self) -> int:
-        return sum(self.rows_with(o) for o in (CREATED, UPDATED, IGNORED))
-
-    @property
-    def balanced(self) -> bool:
-        """Every row read went somewhere: into an order outcome or into quarantine."""
-        return self.rows_read == self.rows_imported + self.rows_quarantined
-
-    def totals(self) -> dict[str, Any]:
-        return {
-            "rows_read": self.rows_read,
-            "rows_imported": self.rows_imported,
-            "rows_quarantined": self.rows_quarantined,
-            "balanced": self.balanced,
-            "orders": {o: self.orders_with(o) for o in OUTCOMES},
-        }
-
-
-def rows_text(rows: Sequence[int]) -> str:
-    """(4,) -> "row 4"; (4, 5, 7) -> "rows 4-5, 7"."""
-    spans: list[list[int]] = []
-    for row in sorted(set(rows)):
-        if spans and row == spans[-1][1] + 1:
-            spans[-1][1] = row
-        else:
-            spans.append([row, row])
-    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
-    return f"row {text}" if len(rows) == 1 else f"rows {text}"
-
-
-def fingerprint(payload: Mapping[str, Any]) -> str:
-    """The order's rows as data, without row numbers or import notes (keys starting with _)."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {k: strip(v) for k, v in value.items() if not str(k).startswith("_")}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    text = json.dumps(strip(payload), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def file_version(stamp: datetime, digest: str, applied: datetime | None) -> datetime:
-    """The version of an order's rows: the applied one when the rows are the ones applied."""
-    tag = int(digest[:8], 16) % 1_000_000
-    if applied is not None and applied.microsecond == tag:
-        return applied
-    return stamp.astimezone(UTC).replace(microsecond=tag)
 
 
 def import_file(
@@ -168,6 +66,8 @@ def import_file(
 ) -> ImportReport:
     """Read, group and ingest one file of orders for `shop`; nothing read goes unaccounted."""
     require(actor, Permission.ORDER_CREATE)
+    if not shop.strip():
+        raise ValidationFailed("say which shop the file's orders belong to", field="shop")
     contents = files.read(path_or_bytes, filename=filename, shop=shop, sheet=sheet)
     report = ImportReport(filename, shop, contents.described, contents.rows_read)
     notes = {"_file": filename, "_imported_by": actor.id}
@@ -185,7 +85,8 @@ def import_file(
         for no in uow.orders.known_numbers(CHANNEL, shop, numbers):
             found = uow.orders.find(CHANNEL, shop, no)
             applied[no] = found.channel_modified_at if found else None
-    stamp = (file_modified_at or contents.modified_at or now).replace(microsecond=0)
+    given = file_modified_at or contents.modified_at
+    stamp = (given or now).replace(microsecond=0)
     fresh: list[dict[str, Any]] = []
     for payload in contents.payloads:
         rows = tuple(payload["_rows"])
@@ -193,7 +94,9 @@ def import_file(
             report.orders.append(_still_waiting(payload["order_no"], rows, entry))
             continue
         if not str(payload.get("modified_at") or "").strip():
-            version = file_version(stamp, payload["_digest"], applied[payload["order_no"]])
+            version = file_version(
+                stamp, payload["_digest"], applied[payload["order_no"]], newest=given is None
+            )
             payload["modified_at"] = version.isoformat()
         fresh.append(payload)
     _quarantine_problems(uows, shop, contents.problems, waiting, report)
