@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
 from orderhub.access import Requires, hub_of
+from orderhub.api.errors import PROBLEM
 from orderhub.domain.actors import Actor
 from orderhub.errors import OrderHubError, ValidationFailed
 from orderhub.integrations.files import FileBook
@@ -69,7 +70,11 @@ class ImportReportOut(BaseModel):
         )
 
 
-@router.post("/imports", response_model=ImportReportOut)
+@router.post(
+    "/imports",
+    response_model=ImportReportOut,
+    responses={413: {"description": "The file is over 10 MB", "content": {PROBLEM: {}}}},
+)
 def import_orders(
     request: Request,
     file: Annotated[UploadFile, File(description="CSV (UTF-8 or GBK) or .xlsx, at most 10 MB")],
@@ -79,6 +84,7 @@ def import_orders(
 ) -> ImportReportOut:
     """Import orders from a file (template: docs/file-import.md). Rows that do not fit are
     quarantined with their row numbers; the totals say where every row went."""
+    # The upload is already spooled by Starlette; a proxy in front should cap the body too.
     data = file.file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise FileTooLarge(
