@@ -307,3 +307,19 @@ def test_an_xlsx_upload_reads_the_named_sheet_and_an_edited_upload_updates_the_o
     assert moved["outcome"] == "updated"
     order = orders.get_order(hub.uow.read_only(), moved["order_id"], actor=CLERK)
     assert order.receiver.address == "路2号" and order.lines[0].unit_price == 3990
+
+
+def test_a_quarantined_file_row_replays_like_any_channel_payload(hub: Hub) -> None:
+    _import(hub)
+    admin = Actor(id="a", name="a", role="admin", permissions=permissions_of("admin"))
+    broken = [
+        e
+        for e in quarantine.list_quarantine(hub.uow.read_only(), actor=admin)
+        if e.channel == "file"
+    ]
+    assert broken
+    result = quarantine.replay(
+        hub.uow, hub.channels, broken[0].id or 0, actor=admin, review_required=True
+    )
+    # Still broken (its data did not change): kept in quarantine with its reason, no crash.
+    assert result.outcome == "quarantined" and result.detail

@@ -15,7 +15,11 @@ from orderhub.integrations.channels.registry import (
     channels,
     load_mapping,
 )
+from orderhub.integrations.files.template import load_template
 from orderhub.services.ports import ChannelClient
+
+# Orders from uploaded files: no client, but a mapping, so their quarantine entries replay too.
+FILE_CHANNEL = "file"
 
 
 class Channels:
@@ -32,7 +36,11 @@ class Channels:
     def mapping(self, name: str) -> Mapping[str, Any]:
         with self._lock:
             if name not in self._mappings:
-                self._mappings[name] = load_mapping(channel(name), self._mapping_dir)
+                self._mappings[name] = (
+                    load_template(self._mapping_dir).mapping
+                    if name == FILE_CHANNEL
+                    else load_mapping(channel(name), self._mapping_dir)
+                )
             return self._mappings[name]
 
     def client(self, shop: Shop) -> ChannelClient:

@@ -89,11 +89,12 @@ def channel(name: str) -> ChannelSpec:
     return known[name]
 
 
-def _merge(base: dict[str, Any], extension: Mapping[str, Any]) -> dict[str, Any]:
+def merge_mapping(base: dict[str, Any], extension: Mapping[str, Any]) -> dict[str, Any]:
+    """A merchant's extension over a packaged mapping, key by key (nested dicts merge)."""
     merged = dict(base)
     for key, value in extension.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_mapping(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -105,7 +106,9 @@ def load_mapping(spec: ChannelSpec, extension_dir: Path | None = None) -> dict[s
     if extension_dir is not None:
         extra = extension_dir / f"{spec.name}.yaml"
         if extra.exists():
-            mapping = _merge(mapping, yaml.safe_load(extra.read_text(encoding="utf-8")) or {})
+            mapping = merge_mapping(
+                mapping, yaml.safe_load(extra.read_text(encoding="utf-8")) or {}
+            )
     try:
         check_mapping(mapping)
     except MappingError as error:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from orderhub.domain.mapping import MappingError, check_mapping
+from orderhub.integrations.channels.registry import merge_mapping
 
 MAPPING_FILE = Path(__file__).with_name("mapping.yaml")
 LEVELS = {"order", "line"}
@@ -55,22 +56,12 @@ class Template:
         return " / ".join(dict.fromkeys((*column.aliases, column.key)))
 
 
-def _merge(base: dict[str, Any], extension: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extension.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def load_template(extension_dir: Path | None = None) -> Template:
     """The packaged template, extended by `<extension_dir>/file.yaml` like every channel's."""
     mapping: dict[str, Any] = yaml.safe_load(MAPPING_FILE.read_text(encoding="utf-8"))
     extra = extension_dir / "file.yaml" if extension_dir is not None else None
     if extra is not None and extra.exists():
-        mapping = _merge(mapping, yaml.safe_load(extra.read_text(encoding="utf-8")) or {})
+        mapping = merge_mapping(mapping, yaml.safe_load(extra.read_text(encoding="utf-8")) or {})
     try:
         check_mapping(mapping)
         columns = _columns(mapping.get("columns"))
