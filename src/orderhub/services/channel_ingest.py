@@ -6,7 +6,8 @@ quarantine entry with the reason. Its raw text is kept in the payload audit in e
 
 A page of payloads is ingested in one transaction (one fsync for the page); if anything
 unexpected fails, the page is rolled back and redone one payload per transaction, so one bad
-payload never blocks the others.
+payload never blocks the others. One query at the start of the page tells which of its orders the
+pool does not hold yet: those are created without a lookup each (most of a pull's orders are new).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def ingest_payloads(
     try:
         with uows() as uow:
             book = uow.catalogue.sku_book(channel, shop)
+            absent = _absent(uow, channel, shop, mapping, payloads)
             results = [
-                _ingest(uow, book, channel, shop, mapping, p, source, review_required)
+                _ingest(uow, book, channel, shop, mapping, p, source, review_required, absent)
                 for p in payloads
             ]
             uow.commit()
@@ -97,7 +99,10 @@ def _ingest_alone(
     try:
         with uows() as uow:
             book = uow.catalogue.sku_book(channel, shop)
-            result = _ingest(uow, book, channel, shop, mapping, payload, source, review_required)
+            absent: set[str] = set()  # alone: look the order up, nothing is assumed
+            result = _ingest(
+                uow, book, channel, shop, mapping, payload, source, review_required, absent
+            )
             uow.commit()
         return result
     except Exception as error:
@@ -119,6 +124,18 @@ def _ingest_alone(
             )
             uow.commit()
         return Ingested(no, QUARANTINED, detail=str(error))
+
+
+def _absent(
+    uow: UnitOfWork,
+    channel: str,
+    shop: str,
+    mapping: Mapping[str, Any],
+    payloads: Sequence[dict[str, Any]],
+) -> set[str]:
+    """The page's order numbers the pool does not hold, by one query instead of one a payload."""
+    numbers = {no for no in (_order_no(p, mapping) for p in payloads) if no is not None}
+    return numbers - uow.orders.known_numbers(channel, shop, sorted(numbers))
 
 
 def _order_no(payload: Mapping[str, Any], mapping: Mapping[str, Any]) -> str | None:
@@ -174,14 +191,18 @@ def _ingest(
     payload: dict[str, Any],
     source: str,
     review_required: bool,
+    absent: set[str],
 ) -> Ingested:
+    """`absent`: numbers known not to be in the pool (no lookup needed); each is used once, as
+    the first payload of a number may create its order."""
     mapped = map_order(payload, mapping, shop=shop)
     if isinstance(mapped, Rejection):
         no = _order_no(payload, mapping)
         _quarantine(uow, channel, shop, payload, source, no, mapped.field, mapped.message)
         return Ingested(no, QUARANTINED, detail=mapped.message)
     no = mapped.order.channel_order_no
-    existing = uow.orders.find(channel, shop, no)
+    existing = None if no in absent else uow.orders.find(channel, shop, no)
+    absent.discard(no)  # from here on this number may be in the pool: look it up next time
     try:
         if existing is None:
             order, outcome = _create(uow, book, mapped, review_required), CREATED

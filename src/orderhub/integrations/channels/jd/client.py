@@ -22,7 +22,7 @@ from orderhub.integrations.channels.jd.signing import jd_time, sign
 from orderhub.integrations.channels.registry import ShopConnection
 from orderhub.services.ports import ChannelPage, ChannelUnavailable
 
-PAGE_SIZE = 50
+PAGE_SIZE = p.MAX_PAGE_SIZE  # the router's maximum: fewer calls (and fewer commits) per pull
 
 
 class JdApiError(ChannelUnavailable):

@@ -26,6 +26,7 @@ from orderhub.services.ports import ChannelPage, ChannelUnavailable
 
 GATEWAY_PATH = "/api/router"
 WINDOW_S = 30 * 60
+PAGE_SIZE = 100  # the gateway's maximum: fewer calls (and fewer commits) per pull
 CONFIRM_WINDOW_S = 24 * 3600  # pdd.order.list.get: confirm-time windows of at most a day
 # Over the limit or briefly down, reported inside an HTTP 200 body: worth another try.
 THROTTLE_CODES = frozenset({52101, 52102, 52103, 70031, 70032})
@@ -71,7 +72,7 @@ class PddClient:
         self,
         connection: ShopConnection,
         *,
-        page_size: int = 50,
+        page_size: int = PAGE_SIZE,
         now: Callable[[], float] = time.time,
         backoff_initial_s: float = 0.2,
     ) -> None:

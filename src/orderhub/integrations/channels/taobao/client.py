@@ -15,9 +15,9 @@ the payload's receiver_* fields, marking it `orderhub_receiver_source: oaid_decr
 reads that mark for `receiver.masked`).
 
 Shop settings in `ShopConnection.extra`: sign_method (md5, hmac, hmac-sha256; default
-hmac-sha256), page_size (default 50), window_s (default 86400), decrypt_receivers ("true"
-decrypts on pull; default masked), fields (extra trade fields, comma-separated, for merchant
-mapping extensions such as seller_flag).
+hmac-sha256), page_size (default 100, TOP's maximum: fewer calls a pull), window_s (default
+86400), decrypt_receivers ("true" decrypts on pull; default masked), fields (extra trade fields,
+comma-separated, for merchant mapping extensions such as seller_flag).
 """
 
 from __future__ import annotations
@@ -127,7 +127,9 @@ class TaobaoClient:
         self._now = clock or (lambda: datetime.now(UTC))
         extra = connection.extra
         self.sign_method = extra.get("sign_method", "hmac-sha256")
-        self.page_size = min(max(int(extra.get("page_size", "50")), 1), top.MAX_PAGE_SIZE)
+        self.page_size = min(
+            max(int(extra.get("page_size", str(top.MAX_PAGE_SIZE))), 1), top.MAX_PAGE_SIZE
+        )
         # TOP refuses windows over a day and advises short ones (30 min) on busy shops.
         window_s = int(extra.get("window_s", top.MAX_INCREMENT_SPAN_S))
         self.window_s = min(max(window_s, 60), top.MAX_INCREMENT_SPAN_S)
