@@ -21,8 +21,13 @@ def fault_middleware(
     *,
     error_body: Callable[[int], bytes],
     content_type: str = "application/json",
+    http_status: Callable[[int], int] = lambda status: status,
 ) -> None:
-    """Inject 429 / 500 / timeouts on the channel's API routes (not on /_sim)."""
+    """Inject 429 / 500 / timeouts on the channel's API routes (not on /_sim).
+
+    `error_body(429 or 500)` is the channel's own error envelope; `http_status` maps the fault
+    to the HTTP status the channel uses for it (TOP, for one, answers throttles with 200).
+    """
 
     @app.middleware("http")
     async def inject(
@@ -32,15 +37,15 @@ def fault_middleware(
             return await call_next(request)
         if faults.roll("rate_timeout"):
             await asyncio.sleep(faults.timeout_s)
-        if faults.roll("rate_429"):
-            return Response(
-                error_body(429),
-                status_code=429,
-                media_type=content_type,
-                headers={"Retry-After": "1"},
-            )
-        if faults.roll("rate_500"):
-            return Response(error_body(500), status_code=500, media_type=content_type)
+        for fault, status in (("rate_429", 429), ("rate_500", 500)):
+            if faults.roll(fault):
+                headers = {"Retry-After": "1"} if status == 429 else {}
+                return Response(
+                    error_body(status),
+                    status_code=http_status(status),
+                    media_type=content_type,
+                    headers=headers,
+                )
         return await call_next(request)
 
 

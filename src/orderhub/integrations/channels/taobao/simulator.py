@@ -3,29 +3,28 @@ envelopes and the trade calls OrderHub uses, over a SimStore of numeric-tid trad
 
 Faults are TOP-shaped: TOP never answers HTTP 429; an app over its limit gets HTTP 200 with
 error_response code 7 "App Call Limited", and a failing backend gets code 15 with an isp.* sub_code.
-So `rate_429` and `rate_500` inject those bodies (simkit's fault_middleware would answer HTTP 429
-and 500, which TOP does not); `rate_timeout` delays the answer as simkit does.
+So `rate_429` and `rate_500` inject those bodies through simkit's fault_middleware, with HTTP 200;
+`rate_timeout` delays the answer as for every channel.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.simkit import (
-    Faults,
     OrderFactory,
     SimOrder,
     SimStore,
     control_router,
+    fault_middleware,
 )
 from orderhub.integrations.channels.taobao import protocol as top
 from orderhub.integrations.channels.taobao.render import (
@@ -214,33 +213,20 @@ class Gateway:
         return {"receiver_list": {"receiver": receivers}}
 
 
-def _faults(app: FastAPI, faults: Faults) -> None:
-    @app.middleware("http")
-    async def inject(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.url.path.startswith("/_sim"):
-            return await call_next(request)
-        if faults.roll("rate_timeout"):
-            await asyncio.sleep(faults.timeout_s)
-        if faults.roll("rate_429"):
-            return JSONResponse(
-                error_body(
-                    top.APP_CALL_LIMITED,
-                    "App Call Limited",
-                    "accesscontrol.limited-by-app-access-count",
-                    "This ban will last for 1 more seconds",
-                )
-            )
-        if faults.roll("rate_500"):
-            return JSONResponse(
-                error_body(
-                    top.REMOTE_SERVICE_ERROR,
-                    "Remote service error",
-                    "isp.top-remote-connection-error",
-                )
-            )
-        return await call_next(request)
+def _fault_body(status: int) -> bytes:
+    """TOP's envelopes for a throttle and for a back-end failure (both sent with HTTP 200)."""
+    if status == 429:
+        body = error_body(
+            top.APP_CALL_LIMITED,
+            "App Call Limited",
+            "accesscontrol.limited-by-app-access-count",
+            "This ban will last for 1 more seconds",
+        )
+    else:
+        body = error_body(
+            top.REMOTE_SERVICE_ERROR, "Remote service error", "isp.top-remote-connection-error"
+        )
+    return json.dumps(body).encode()
 
 
 def create_app(options: SimulatorOptions) -> FastAPI:
@@ -248,7 +234,7 @@ def create_app(options: SimulatorOptions) -> FastAPI:
     gateway = Gateway(store, options)
     app = FastAPI(title="Taobao TOP simulator")
     app.state.store = store
-    _faults(app, options.faults)
+    fault_middleware(app, options.faults, error_body=_fault_body, http_status=lambda _: 200)
     app.include_router(control_router(store))
 
     @app.api_route(top.GATEWAY_PATH, methods=["GET", "POST"])
