@@ -327,10 +327,6 @@ def run_mode(mode: str, settings: Settings, per_channel: int, opts: argparse.Nam
             codes = add_shops(hub, urls)
             for sim_url in urls.values():
                 sim(sim_url, "POST", "orders", {"count": per_channel})
-            # Channels answer in whole seconds, and PDD's window ends at the pull's second,
-            # floored: orders of that very second come with the next pull (the overlap). Let the
-            # second pass, so one pull takes them all.
-            time.sleep(1.1)
             truth = {name: visible_orders(sim_url) for name, sim_url in urls.items()}
             log(f"{mode}: {sum(map(len, truth.values()))} orders visible in the simulators")
             spent = Spent()

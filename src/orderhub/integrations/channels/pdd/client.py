@@ -65,6 +65,13 @@ def _seconds(at: datetime) -> int:
     return math.floor(at.timestamp())
 
 
+def _seconds_up(at: datetime) -> int:
+    """A window's end, rounded outwards: the pull's cursor moves to `until`, so the window must
+    reach it (an order of the last partial second comes now, and maybe again: a repeat)."""
+    whole = _seconds(at)
+    return whole if whole == at.timestamp() else whole + 1
+
+
 class PddClient:
     channel = "pdd"
 
@@ -118,9 +125,9 @@ class PddClient:
         return body
 
     def fetch_changed(self, since: datetime, until: datetime, page: str | None) -> ChannelPage:
-        """One page of the orders updated in [since, until). The token is `<window start>:<page>`,
-        page 0 meaning "count this window first"."""
-        end = _seconds(until)
+        """One page of the orders updated in [since, until), in whole seconds rounded outwards.
+        The token is `<window start>:<page>`, page 0 meaning "count this window first"."""
+        end = _seconds_up(until)
         window, number = (_seconds(since), 0) if page is None else map(int, page.split(":"))
         if window >= end:
             return ChannelPage([], None)
