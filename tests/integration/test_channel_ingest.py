@@ -285,3 +285,26 @@ def test_a_genuine_webhook_puts_the_order_in_the_pool(hub: Hub) -> None:
         accepted = _shopify_webhook(hub, api, SECRET)
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()[0]["outcome"] in ("created", "quarantined")
+
+
+def test_an_order_paid_later_on_the_channel_moves_on_to_review(
+    hub: Hub, taobao: RunningServer
+) -> None:
+    _all_skus(hub)
+    code = _shop(hub, taobao)
+    payload = _payload(hub, taobao, code)
+    unpaid = copy.deepcopy(payload)
+    unpaid["status"] = "WAIT_BUYER_PAY"
+    first = _ingest(hub, code, unpaid)
+    assert orders.get_order(hub.uow.read_only(), first.order_id, actor=ADMIN).status is (
+        OrderStatus.PENDING_PAYMENT
+    )
+    paid = copy.deepcopy(payload)
+    paid["status"] = "WAIT_SELLER_SEND_GOODS"
+    paid["modified"] = (
+        datetime.strptime(payload["modified"], "%Y-%m-%d %H:%M:%S") + timedelta(minutes=3)
+    ).strftime("%Y-%m-%d %H:%M:%S")
+    assert _ingest(hub, code, paid).outcome == "updated"
+    timeline = orders.get_timeline(hub.uow.read_only(), first.order_id, actor=ADMIN)
+    assert timeline.order.status is OrderStatus.PENDING_REVIEW
+    assert [e.action for e in timeline.events][-2:] == ["pay", "submit_review"]

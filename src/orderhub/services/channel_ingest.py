@@ -206,7 +206,7 @@ def _ingest(
     try:
         if existing is None:
             order, outcome = _create(uow, book, mapped, review_required), CREATED
-        elif _update(uow, existing, mapped):
+        elif _update(uow, existing, mapped, review_required):
             order, outcome = existing, UPDATED
         else:
             order, outcome = existing, IGNORED
@@ -240,14 +240,16 @@ def _create(uow: UnitOfWork, book: SkuBook, mapped: MappedOrder, review_required
     )
     if follow_up is not None:
         events.append(follow_up)
-    events += _apply_steps(order, steps_for(order, mapped, unmapped_skus=unmapped), actor, now)
+    events += _apply_steps(
+        order, steps_for(order, mapped, unmapped_skus=unmapped), actor, now, review_required
+    )
     order.id = uow.orders.add(order)
     for event in events:
         uow.record(order, event)
     return order
 
 
-def _update(uow: UnitOfWork, order: Order, mapped: MappedOrder) -> bool:
+def _update(uow: UnitOfWork, order: Order, mapped: MappedOrder, review_required: bool) -> bool:
     """Apply a newer channel version; False when it is not newer (a repeat or out of order)."""
     now = uow.clock.now()
     actor = channel_actor(order.channel, order.shop)
@@ -273,7 +275,7 @@ def _update(uow: UnitOfWork, order: Order, mapped: MappedOrder) -> bool:
         )
         return False
     events = _receiver_change(order, mapped, actor, now)
-    events += _apply_steps(order, steps_for(order, mapped), actor, now)
+    events += _apply_steps(order, steps_for(order, mapped), actor, now, review_required)
     if mapped.order.buyer_note and mapped.order.buyer_note != order.buyer_note:
         order.buyer_note = mapped.order.buyer_note
     order.channel_modified_at, order.channel_status = mapped.modified_at, mapped.channel_status
@@ -309,7 +311,9 @@ def _receiver_change(
     )
 
 
-def _apply_steps(order: Order, steps: list[Step], actor: Actor, now: datetime) -> list[OrderEvent]:
+def _apply_steps(
+    order: Order, steps: list[Step], actor: Actor, now: datetime, review_required: bool = True
+) -> list[OrderEvent]:
     events = []
     for step in steps:
         try:
@@ -333,4 +337,12 @@ def _apply_steps(order: Order, steps: list[Step], actor: Actor, now: datetime) -
                 step=step.action,
                 reason=str(refused),
             )
+            continue
+        if step.action is Action.PAY:
+            # Paid on the channel: on to review (or approved at once), as a new paid order is.
+            follow_up = actions.advance_after_payment(
+                order, review_required=review_required, at=now, actor=actor
+            )
+            if follow_up is not None:
+                events.append(follow_up)
     return events
