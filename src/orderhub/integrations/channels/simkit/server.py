@@ -75,6 +75,14 @@ def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None =
             return {"error": str(error)}
         return {f.name: getattr(store.faults, f.name) for f in fields(store.faults)}
 
+    @router.get("/faults")
+    def injected() -> dict[str, Any]:
+        """The fault settings and how many of each were injected so far."""
+        return {
+            "settings": {f.name: getattr(store.faults, f.name) for f in fields(store.faults)},
+            "hits": dict(store.faults.hits),
+        }
+
     @router.get("/orders")
     def truth() -> dict[str, Any]:
         with store._lock:

@@ -29,11 +29,16 @@ class Faults:
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
+        # How often each fault was injected, so a test can prove it met every one.
+        self.hits: dict[str, int] = {}
 
     def roll(self, name: str) -> bool:
         rate = float(getattr(self, name))
         with self._lock:
-            return rate > 0 and self._rng.random() < rate
+            hit = rate > 0 and self._rng.random() < rate
+            if hit:
+                self.hits[name] = self.hits.get(name, 0) + 1
+            return hit
 
     def update(self, values: dict[str, float]) -> None:
         known = {f.name for f in fields(self)}
