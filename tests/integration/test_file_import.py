@@ -323,3 +323,12 @@ def test_a_quarantined_file_row_replays_like_any_channel_payload(hub: Hub) -> No
     )
     # Still broken (its data did not change): kept in quarantine with its reason, no crash.
     assert result.outcome == "quarantined" and result.detail
+
+
+def test_the_timeline_names_the_person_who_imported_the_file(hub: Hub) -> None:
+    report = _import(hub)
+    created = next(o for o in report.orders if o.outcome == "created")
+    assert created.order_id is not None
+    timeline = orders.get_timeline(hub.uow.read_only(), created.order_id, actor=CLERK)
+    assert timeline.events[0].action == "create"
+    assert (timeline.events[0].actor_id, timeline.events[0].actor_name) == ("clerk", "clerk")

@@ -52,6 +52,19 @@ def channel_actor(channel: str, shop: str) -> Actor:
     )
 
 
+@dataclass(frozen=True)
+class _Page:
+    """What every payload of one call shares."""
+
+    channel: str
+    shop: str
+    mapping: Mapping[str, Any]
+    source: str
+    review_required: bool
+    # Who the timeline names: the channel itself, or the person who imported a file.
+    actor: Actor
+
+
 def ingest_payloads(
     uows: UnitOfWorkFactory,
     *,
@@ -61,18 +74,22 @@ def ingest_payloads(
     payloads: Sequence[dict[str, Any]],
     source: str,
     review_required: bool,
+    actor: Actor | None = None,
 ) -> list[Ingested]:
-    """Ingest a page of raw payloads of one shop; returns what became of each."""
+    """Ingest a page of raw payloads of one shop; returns what became of each.
+
+    `actor` None: the channel did it (pulls, webhooks); else the person behind an import.
+    """
     if not payloads:
         return []
+    page = _Page(
+        channel, shop, mapping, source, review_required, actor or channel_actor(channel, shop)
+    )
     try:
         with uows() as uow:
             book = uow.catalogue.sku_book(channel, shop)
-            absent = _absent(uow, channel, shop, mapping, payloads)
-            results = [
-                _ingest(uow, book, channel, shop, mapping, p, source, review_required, absent)
-                for p in payloads
-            ]
+            absent = _absent(uow, page, payloads)
+            results = [_ingest(uow, book, page, p, absent) for p in payloads]
             uow.commit()
         return results
     except Exception as error:
@@ -82,41 +99,29 @@ def ingest_payloads(
             shop=shop,
             error=repr(error),
         )
-    return [
-        _ingest_alone(uows, channel, shop, mapping, p, source, review_required) for p in payloads
-    ]
+    return [_ingest_alone(uows, page, p) for p in payloads]
 
 
-def _ingest_alone(
-    uows: UnitOfWorkFactory,
-    channel: str,
-    shop: str,
-    mapping: Mapping[str, Any],
-    payload: dict[str, Any],
-    source: str,
-    review_required: bool,
-) -> Ingested:
+def _ingest_alone(uows: UnitOfWorkFactory, page: _Page, payload: dict[str, Any]) -> Ingested:
     try:
         with uows() as uow:
-            book = uow.catalogue.sku_book(channel, shop)
-            absent: set[str] = set()  # alone: look the order up, nothing is assumed
-            result = _ingest(
-                uow, book, channel, shop, mapping, payload, source, review_required, absent
-            )
+            book = uow.catalogue.sku_book(page.channel, page.shop)
+            result = _ingest(uow, book, page, payload, absent=set())  # alone: look it up
             uow.commit()
         return result
     except Exception as error:
         log.error(
-            "payload ingest failed; quarantined", channel=channel, shop=shop, error=repr(error)
+            "payload ingest failed; quarantined",
+            channel=page.channel,
+            shop=page.shop,
+            error=repr(error),
         )
+        no = _order_no(payload, page.mapping)
         with uows() as uow:
-            no = _order_no(payload, mapping)
             _quarantine(
                 uow,
-                channel,
-                shop,
+                page,
                 payload,
-                source,
                 no,
                 None,
                 f"could not be stored ({type(error).__name__}: {error}); replay it "
@@ -126,16 +131,10 @@ def _ingest_alone(
         return Ingested(no, QUARANTINED, detail=str(error))
 
 
-def _absent(
-    uow: UnitOfWork,
-    channel: str,
-    shop: str,
-    mapping: Mapping[str, Any],
-    payloads: Sequence[dict[str, Any]],
-) -> set[str]:
+def _absent(uow: UnitOfWork, page: _Page, payloads: Sequence[dict[str, Any]]) -> set[str]:
     """The page's order numbers the pool does not hold, by one query instead of one a payload."""
-    numbers = {no for no in (_order_no(p, mapping) for p in payloads) if no is not None}
-    return numbers - uow.orders.known_numbers(channel, shop, sorted(numbers))
+    numbers = {no for no in (_order_no(p, page.mapping) for p in payloads) if no is not None}
+    return numbers - uow.orders.known_numbers(page.channel, page.shop, sorted(numbers))
 
 
 def _order_no(payload: Mapping[str, Any], mapping: Mapping[str, Any]) -> str | None:
@@ -148,10 +147,8 @@ def _order_no(payload: Mapping[str, Any], mapping: Mapping[str, Any]) -> str | N
 
 def _quarantine(
     uow: UnitOfWork,
-    channel: str,
-    shop: str,
+    page: _Page,
     payload: dict[str, Any],
-    source: str,
     no: str | None,
     field: str | None,
     reason: str,
@@ -159,23 +156,23 @@ def _quarantine(
     now = uow.clock.now()
     uow.quarantine.add(
         Quarantined(
-            channel=channel,
-            shop=shop,
+            channel=page.channel,
+            shop=page.shop,
             channel_order_no=no,
             field=field,
             reason=reason,
             payload=payload,
-            source=source,
+            source=page.source,
             received_at=now,
         )
     )
     uow.payloads.add(
-        channel=channel,
-        shop=shop,
+        channel=page.channel,
+        shop=page.shop,
         channel_order_no=no,
         modified_at=None,
         received_at=now,
-        source=source,
+        source=page.source,
         outcome=QUARANTINED,
         order_id=None,
         payload=payload,
@@ -183,43 +180,35 @@ def _quarantine(
 
 
 def _ingest(
-    uow: UnitOfWork,
-    book: SkuBook,
-    channel: str,
-    shop: str,
-    mapping: Mapping[str, Any],
-    payload: dict[str, Any],
-    source: str,
-    review_required: bool,
-    absent: set[str],
+    uow: UnitOfWork, book: SkuBook, page: _Page, payload: dict[str, Any], absent: set[str]
 ) -> Ingested:
     """`absent`: numbers known not to be in the pool (no lookup needed); each is used once, as
     the first payload of a number may create its order."""
-    mapped = map_order(payload, mapping, shop=shop)
+    mapped = map_order(payload, page.mapping, shop=page.shop)
     if isinstance(mapped, Rejection):
-        no = _order_no(payload, mapping)
-        _quarantine(uow, channel, shop, payload, source, no, mapped.field, mapped.message)
+        no = _order_no(payload, page.mapping)
+        _quarantine(uow, page, payload, no, mapped.field, mapped.message)
         return Ingested(no, QUARANTINED, detail=mapped.message)
     no = mapped.order.channel_order_no
-    existing = None if no in absent else uow.orders.find(channel, shop, no)
+    existing = None if no in absent else uow.orders.find(page.channel, page.shop, no)
     absent.discard(no)  # from here on this number may be in the pool: look it up next time
     try:
         if existing is None:
-            order, outcome = _create(uow, book, mapped, review_required), CREATED
-        elif _update(uow, existing, mapped, review_required):
+            order, outcome = _create(uow, book, mapped, page), CREATED
+        elif _update(uow, existing, mapped, page):
             order, outcome = existing, UPDATED
         else:
             order, outcome = existing, IGNORED
     except ValidationFailed as refused:
-        _quarantine(uow, channel, shop, payload, source, no, refused.field, refused.detail)
+        _quarantine(uow, page, payload, no, refused.field, refused.detail)
         return Ingested(no, QUARANTINED, detail=refused.detail)
     uow.payloads.add(
-        channel=channel,
-        shop=shop,
+        channel=page.channel,
+        shop=page.shop,
         channel_order_no=no,
         modified_at=mapped.modified_at,
         received_at=uow.clock.now(),
-        source=source,
+        source=page.source,
         outcome=outcome,
         order_id=order.id,
         payload=payload,
@@ -227,21 +216,20 @@ def _ingest(
     return Ingested(no, outcome, order.id)
 
 
-def _create(uow: UnitOfWork, book: SkuBook, mapped: MappedOrder, review_required: bool) -> Order:
-    now = uow.clock.now()
+def _create(uow: UnitOfWork, book: SkuBook, mapped: MappedOrder, page: _Page) -> Order:
+    now, actor = uow.clock.now(), page.actor
     draft = mapped.order
-    actor = channel_actor(draft.channel, draft.shop)
     draft.lines, unmapped = apply_skus(draft.lines, book)
     order = open_order(draft, at=now, custom_field_defs=uow.custom_fields.all())
     order.channel_modified_at, order.channel_status = mapped.modified_at, mapped.channel_status
     events = [actions.created(order, actor=actor, at=now, source=order.channel)]
     follow_up = actions.advance_after_payment(
-        order, review_required=review_required, at=now, actor=actor
+        order, review_required=page.review_required, at=now, actor=actor
     )
     if follow_up is not None:
         events.append(follow_up)
     events += _apply_steps(
-        order, steps_for(order, mapped, unmapped_skus=unmapped), actor, now, review_required
+        order, steps_for(order, mapped, unmapped_skus=unmapped), actor, now, page.review_required
     )
     order.id = uow.orders.add(order)
     for event in events:
@@ -249,10 +237,9 @@ def _create(uow: UnitOfWork, book: SkuBook, mapped: MappedOrder, review_required
     return order
 
 
-def _update(uow: UnitOfWork, order: Order, mapped: MappedOrder, review_required: bool) -> bool:
+def _update(uow: UnitOfWork, order: Order, mapped: MappedOrder, page: _Page) -> bool:
     """Apply a newer channel version; False when it is not newer (a repeat or out of order)."""
-    now = uow.clock.now()
-    actor = channel_actor(order.channel, order.shop)
+    now, actor = uow.clock.now(), page.actor
     if is_stale(order.channel_modified_at, mapped.modified_at):
         applied = order.channel_modified_at
         why = "a repeat" if mapped.modified_at == applied else "older"
@@ -275,7 +262,7 @@ def _update(uow: UnitOfWork, order: Order, mapped: MappedOrder, review_required:
         )
         return False
     events = _receiver_change(order, mapped, actor, now)
-    events += _apply_steps(order, steps_for(order, mapped), actor, now, review_required)
+    events += _apply_steps(order, steps_for(order, mapped), actor, now, page.review_required)
     if mapped.order.buyer_note and mapped.order.buyer_note != order.buyer_note:
         order.buyer_note = mapped.order.buyer_note
     order.channel_modified_at, order.channel_status = mapped.modified_at, mapped.channel_status

@@ -110,6 +110,7 @@ def import_file(
             payloads=page,
             source=SOURCE,
             review_required=review_required,
+            actor=actor,  # the timeline names who imported the file
         )
         report.orders += [_result(p, r) for p, r in zip(page, results, strict=True)]
     report.orders.sort(key=lambda o: o.rows[0])
