@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -154,3 +155,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "tests/e2e" in str(Path(str(item.fspath)).as_posix()):
             item.add_marker(pytest.mark.browser)
+
+
+@contextmanager
+def console_hub(tmp_path: Path, roles: Sequence[str], password: str) -> Iterator[Hub]:
+    """A hub on a fresh SQLite file with one user per role, named after the role (console tests
+    sign in as people; the API tests above use tokens)."""
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    settings = Settings(
+        credentials_key=TEST_CREDENTIALS_KEY,
+        database_url=url,
+        secret_key="test-secret",
+        log_level="WARNING",
+        review_required=True,
+    )
+    hub = bootstrap(settings, hasher=CHEAP_HASHER)
+    for role in roles:
+        accounts.create_user(hub.uow(), hub.hasher, username=role, password=password, role=role)
+    try:
+        yield hub
+    finally:
+        hub.close()

@@ -14,20 +14,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from orderhub.app import create_app
-from orderhub.bootstrap import Hub, bootstrap
-from orderhub.config import Settings
+from orderhub.bootstrap import Hub
 from orderhub.domain.actors import Actor
 from orderhub.domain.shops import Credentials
 from orderhub.domain.transitions import OrderStatus
 from orderhub.integrations.channels.connect import Channels
 from orderhub.integrations.channels.registry import SimulatorOptions, channel
 from orderhub.integrations.channels.simkit import CATALOGUE, RunningServer
-from orderhub.passwords import Argon2Hasher
 from orderhub.permissions import permissions_of
-from orderhub.services import accounts, catalogue, orders, quarantine, shops
+from orderhub.services import catalogue, orders, quarantine, shops
 from orderhub.services.channel_ingest import ingest_payloads
-from orderhub.storage.database import make_engine, migrate
-from tests.conftest import TEST_CREDENTIALS_KEY
+from tests.conftest import console_hub
 
 PASSWORD = "correct horse"
 SETUP = Actor(id="setup", name="setup", role="admin", permissions=permissions_of("admin"))
@@ -38,22 +35,8 @@ ROLES = ("admin", "operator", "warehouse", "customer_service")
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    url = f"sqlite:///{tmp_path / 'channels.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    settings = Settings(
-        credentials_key=TEST_CREDENTIALS_KEY,
-        database_url=url,
-        secret_key="test-secret",
-        log_level="WARNING",
-        review_required=True,
-    )
-    hub = bootstrap(settings, hasher=Argon2Hasher(time_cost=1, memory_cost_kib=8192))
-    for role in ROLES:
-        accounts.create_user(hub.uow(), hub.hasher, username=role, password=PASSWORD, role=role)
-    yield hub
-    hub.close()
+    with console_hub(tmp_path, ROLES, PASSWORD) as hub:
+        yield hub
 
 
 @pytest.fixture

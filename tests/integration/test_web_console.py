@@ -16,17 +16,14 @@ from starlette.routing import Mount, Route
 
 from orderhub.access import PUBLIC, Requires
 from orderhub.app import create_app, fastapi_app
-from orderhub.bootstrap import Hub, bootstrap
-from orderhub.config import Settings
+from orderhub.bootstrap import Hub
 from orderhub.domain.actors import Actor
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
-from orderhub.passwords import Argon2Hasher
 from orderhub.permissions import ACTION_PERMISSIONS, ROLES, Permission, permissions_of
-from orderhub.services import accounts, orders
-from orderhub.storage.database import make_engine, migrate
+from orderhub.services import orders
 from orderhub.web import labels
 from orderhub.web.order_forms import PAGE_SIZE
-from tests.conftest import TEST_CREDENTIALS_KEY
+from tests.conftest import console_hub
 from tests.factories import an_order
 
 PASSWORD = "correct horse"
@@ -44,22 +41,8 @@ UNDECLARED_BY_DESIGN: dict[str, type] = {
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    url = f"sqlite:///{tmp_path / 'console.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    settings = Settings(
-        credentials_key=TEST_CREDENTIALS_KEY,
-        database_url=url,
-        secret_key="test-secret",
-        log_level="WARNING",
-        review_required=True,
-    )
-    hub = bootstrap(settings, hasher=Argon2Hasher(time_cost=1, memory_cost_kib=8192))
-    for role in ("operator", "supervisor"):
-        accounts.create_user(hub.uow(), hub.hasher, username=role, password=PASSWORD, role=role)
-    yield hub
-    hub.close()
+    with console_hub(tmp_path, ("operator", "supervisor"), PASSWORD) as hub:
+        yield hub
 
 
 @pytest.fixture
