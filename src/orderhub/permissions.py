@@ -43,6 +43,8 @@ class Permission(StrEnum):
     QUARANTINE_MANAGE = "quarantine.manage"
     SKU_READ = "sku.read"
     SKU_MANAGE = "sku.manage"
+    STOCK_READ = "stock.read"
+    STOCK_ADJUST = "stock.adjust"
 
 
 P = Permission
@@ -65,7 +67,7 @@ _FLOW = {
 }
 _WAREHOUSE = {P.ORDER_START_PICKING, P.ORDER_SHIP, P.ORDER_DELIVER, P.ORDER_COMPLETE}
 
-_CHANNEL_READ = {P.SHOP_READ, P.QUARANTINE_READ, P.SKU_READ}
+_CHANNEL_READ = {P.SHOP_READ, P.QUARANTINE_READ, P.SKU_READ, P.STOCK_READ}
 _CHANNEL_WORK = {P.CHANNEL_SYNC, P.QUARANTINE_MANAGE, P.SKU_MANAGE}
 
 ROLES: dict[str, frozenset[Permission]] = {
@@ -78,7 +80,9 @@ ROLES: dict[str, frozenset[Permission]] = {
         | _CHANNEL_WORK
         | {P.ORDER_CREATE, P.ORDER_EDIT, P.ORDER_EXPORT, P.TOKEN_MANAGE}
     ),
-    "warehouse": frozenset(_READ | _WAREHOUSE | {P.ORDER_HOLD, P.ORDER_RAISE_EXCEPTION}),
+    "warehouse": frozenset(
+        _READ | _WAREHOUSE | {P.ORDER_HOLD, P.ORDER_RAISE_EXCEPTION, P.STOCK_READ, P.STOCK_ADJUST}
+    ),
     "customer_service": frozenset(
         _READ
         | _CHANNEL_READ

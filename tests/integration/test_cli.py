@@ -33,7 +33,7 @@ def test_serve_refuses_an_unmigrated_database_naming_the_fix(env: dict[str, str]
 
 def test_migrate_then_migrate_again_is_a_no_op(env: dict[str, str]) -> None:
     first = runner.invoke(app, ["migrate"], env=env)
-    assert first.exit_code == 0 and "schema empty -> 0002" in first.output
+    assert first.exit_code == 0 and "schema empty -> 0003" in first.output
     again = runner.invoke(app, ["migrate"], env=env)
     assert again.exit_code == 0 and "already at schema" in again.output
 

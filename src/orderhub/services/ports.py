@@ -9,6 +9,7 @@ from typing import Any, Protocol, Self
 
 from orderhub.domain.accounts import ApiToken, User
 from orderhub.domain.channels import Component, Quarantined, SkuBook
+from orderhub.domain.inventory import Movement, Need, StockLevel
 from orderhub.domain.orders import CustomFieldDef, Order
 from orderhub.domain.shops import Shop
 from orderhub.domain.timeline import OrderEvent
@@ -161,6 +162,35 @@ class QuarantineRepository(Protocol):
     def count_open(self) -> int: ...
 
 
+class InventoryRepository(Protocol):
+    def level(self, sku: str, warehouse: str) -> StockLevel | None: ...
+
+    def levels(
+        self, *, sku: str | None = None, warehouse: str | None = None, limit: int = 500
+    ) -> list[StockLevel]: ...
+
+    def apply(self, movement: Movement) -> StockLevel:
+        """Change one level and write the ledger; refuses to go below what is reserved."""
+        ...
+
+    def reserve(
+        self,
+        warehouse: str,
+        asked: Sequence[Need],
+        *,
+        order_id: int,
+        at: datetime,
+        source: str,
+        reason: str,
+    ) -> list[StockLevel]:
+        """All of `asked` or InsufficientStock; never two winners for the last unit."""
+        ...
+
+    def movements(
+        self, *, sku: str, warehouse: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Recorded events reach the timeline and the outbox before COMMIT."""
 
@@ -191,6 +221,9 @@ class UnitOfWork(Protocol):
 
     @property
     def quarantine(self) -> QuarantineRepository: ...
+
+    @property
+    def inventory(self) -> InventoryRepository: ...
 
     @property
     def clock(self) -> Clock: ...

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Dialect,
@@ -304,4 +305,38 @@ quarantine = Table(
     Column("order_id", Id),
     Index(None, "status", "id"),
     Index(None, "channel", "shop", "channel_order_no"),
+)
+
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("warehouse", String(64), primary_key=True),
+    Column("on_hand", BigInteger, nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # The database's own floor under every code path: nothing reserved beyond what is on hand.
+    CheckConstraint("reserved >= 0 AND on_hand >= reserved", name="not_below_reserved"),
+)
+
+# The ledger: every change of a level, with what the level became; levels = sum of the ledger.
+stock_movements = Table(
+    "stock_movements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sku", String(64), nullable=False),
+    Column("warehouse", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("on_hand_delta", BigInteger, nullable=False),
+    Column("reserved_delta", BigInteger, nullable=False),
+    Column("on_hand_after", BigInteger, nullable=False),
+    Column("reserved_after", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("order_id", Id),
+    Column("reference", String(128), unique=True),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "sku", "warehouse", "id"),
+    Index(None, "order_id"),
 )

@@ -22,6 +22,7 @@ from orderhub.storage.custom_fields import (
 )
 from orderhub.storage.database import WRITE, WriterQueue, writer_queue
 from orderhub.storage.idempotency import SqlIdempotencyRepository
+from orderhub.storage.inventory import SqlInventoryRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, message_row
 from orderhub.storage.shops import SqlShopRepository
@@ -76,6 +77,7 @@ class SqlUnitOfWork:
         self.catalogue = SqlCatalogueRepository(conn)
         self.payloads = SqlPayloadRepository(conn)
         self.quarantine = SqlQuarantineRepository(conn)
+        self.inventory = SqlInventoryRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
