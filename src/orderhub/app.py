@@ -19,6 +19,7 @@ from orderhub import __version__
 from orderhub.api import accounts as api_accounts
 from orderhub.api import errors
 from orderhub.api import imports as api_imports
+from orderhub.api import inventory as api_inventory
 from orderhub.api import orders as api_orders
 from orderhub.api import quarantine as api_quarantine
 from orderhub.api import settings as api_settings
@@ -101,6 +102,7 @@ def create_app(hub: Hub) -> Any:
         api_accounts.router,
         api_settings.router,
         api_shops.router,
+        api_inventory.router,
         api_quarantine.router,
         api_skus.router,
         api_webhooks.router,

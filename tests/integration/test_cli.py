@@ -21,6 +21,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         "ORDERHUB_LOG_LEVEL": "WARNING",
         "ORDERHUB_SECRET_KEY": "cli-test",
         "ORDERHUB_CREDENTIALS_KEY_FILE": str(tmp_path / "credentials.key"),
+        "COLUMNS": "200",  # Rich tables as wide as a desktop terminal
     }
 
 
@@ -80,3 +81,47 @@ def test_demo_loads_orders_in_many_states_once(env: dict[str, str]) -> None:
 def test_version_prints_the_version(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["version"], env=env)
     assert result.exit_code == 0 and result.output.startswith("orderhub 0.")
+
+
+def test_stock_commands_take_goods_in_correct_counts_and_show_the_ledger(
+    env: dict[str, str],
+) -> None:
+    def run(*args: str) -> str:
+        result = runner.invoke(app, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("migrate")
+    run("skus", "add", "MUG-350", "--title", "马克杯")
+    assert "on hand 8" in run(
+        "stock",
+        "receive",
+        "MUG-350",
+        "--warehouse",
+        "WH-HZ",
+        "--quantity",
+        "8",
+        "--reason",
+        "delivery 12",
+    )
+    assert "available 7" in run(
+        "stock", "adjust", "MUG-350", "--warehouse", "WH-HZ", "--delta", "-1", "--reason", "broken"
+    )
+    assert "MUG-350" in run("stock", "list")
+    assert "delivery 12" in run("stock", "history", "MUG-350")
+    refused = runner.invoke(
+        app,
+        [
+            "stock",
+            "adjust",
+            "MUG-350",
+            "--warehouse",
+            "WH-HZ",
+            "--delta",
+            "-9",
+            "--reason",
+            "count",
+        ],
+        env=env,
+    )
+    assert refused.exit_code == 2 and "below what is reserved" in refused.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -148,3 +149,26 @@ def test_an_unknown_sku_is_refused(hub: Hub) -> None:
         inventory.receive(
             hub.uow(), actor=ADMIN, sku="NOPE", warehouse="WH-HZ", quantity=1, reason="in"
         )
+
+
+def test_stock_over_the_api_needs_its_permissions_and_answers_levels(
+    api: Any, user_for: Any
+) -> None:
+    warehouse, service = user_for("warehouse"), user_for("customer_service")
+    body = {"sku": "MUG-350", "warehouse": "WH-HZ", "quantity": 6, "reason": "delivery 12"}
+    refused = api.post("/api/v1/stock/receive", json=body, headers=service.headers)
+    assert refused.status_code == 403 and refused.json()["permission"] == "stock.adjust"
+    received = api.post("/api/v1/stock/receive", json=body, headers=warehouse.headers)
+    assert received.status_code == 200 and received.json()["available"] == 6
+    too_far = api.post(
+        "/api/v1/stock/adjust",
+        headers=warehouse.headers,
+        json={"sku": "MUG-350", "warehouse": "WH-HZ", "delta": -7, "reason": "count"},
+    )
+    assert too_far.status_code == 422 and "below what is reserved" in too_far.json()["detail"]
+    levels = api.get("/api/v1/stock?sku=MUG-350", headers=service.headers).json()
+    assert levels == [
+        {"sku": "MUG-350", "warehouse": "WH-HZ", "on_hand": 6, "reserved": 0, "available": 6}
+    ]
+    ledger = api.get("/api/v1/stock/MUG-350/movements", headers=service.headers).json()
+    assert [m["reason"] for m in ledger] == ["delivery 12"]
