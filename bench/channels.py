@@ -40,10 +40,9 @@ from sqlalchemy import Engine, event, func, make_url, select
 from orderhub.bootstrap import Hub, bootstrap
 from orderhub.config import Settings
 from orderhub.domain.actors import Actor, ActorKind
-from orderhub.domain.channels import Component
 from orderhub.domain.shops import Credentials, Shop, SyncSettings
 from orderhub.integrations.channels.registry import channels
-from orderhub.integrations.channels.simkit import CATALOGUE
+from orderhub.integrations.channels.simkit import CATALOGUE, COMBOS
 from orderhub.integrations.channels.simulate import (
     SIM_ACCESS_TOKEN,
     SIM_APP_KEY,
@@ -51,8 +50,9 @@ from orderhub.integrations.channels.simulate import (
     start_simulators,
 )
 from orderhub.permissions import permissions_of
-from orderhub.services import catalogue, shops
+from orderhub.services import shops
 from orderhub.services.channel_sync import PullReport, pull_shop
+from orderhub.services.demo import load_catalogue
 from orderhub.services.ports import ChannelClient, ChannelPage
 from orderhub.storage.database import make_engine, migrate
 from orderhub.storage.tables import orders, quarantine
@@ -167,17 +167,13 @@ def fresh_database(base_url: str | None, directory: Path, name: str) -> Iterator
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
-def load_catalogue(hub: Hub) -> None:
-    """The simulators' SKUs; SET-TEA-MUG is a combo of the tea and the mug (as in the tests)."""
-    for sku, title, _, _ in CATALOGUE:
-        if sku != "SET-TEA-MUG":
-            catalogue.add_product(hub.uow(), actor=ADMIN, sku=sku, title=title)
-    catalogue.add_product(
-        hub.uow(),
+def load_simulator_catalogue(hub: Hub) -> None:
+    """The simulators' SKUs, SET-TEA-MUG a combo of the tea and the mug."""
+    load_catalogue(
+        hub.uow,
         actor=ADMIN,
-        sku="SET-TEA-MUG",
-        title="茶具礼盒套装",
-        components=[Component("TEA-LONGJING-250", 1, 32800), Component("MUG-350", 1, 3900)],
+        combos=COMBOS,
+        products=[(sku, title) for sku, title, _, _ in CATALOGUE],
     )
 
 
@@ -323,7 +319,7 @@ def run_mode(mode: str, settings: Settings, per_channel: int, opts: argparse.Nam
     ):
         hub = bootstrap(settings.model_copy(update={"database_url": url}))
         try:
-            load_catalogue(hub)
+            load_simulator_catalogue(hub)
             codes = add_shops(hub, urls)
             for sim_url in urls.values():
                 sim(sim_url, "POST", "orders", {"count": per_channel})

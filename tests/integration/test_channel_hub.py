@@ -19,10 +19,9 @@ from sqlalchemy import func, select
 from orderhub.app import create_app
 from orderhub.bootstrap import Hub
 from orderhub.domain.actors import Actor, ActorKind
-from orderhub.domain.channels import Component
 from orderhub.domain.shops import Credentials, SyncSettings
 from orderhub.integrations.channels.registry import channels
-from orderhub.integrations.channels.simkit import CATALOGUE, RunningServer
+from orderhub.integrations.channels.simkit import CATALOGUE, COMBOS, RunningServer
 from orderhub.integrations.channels.simulate import (
     SIM_ACCESS_TOKEN,
     SIM_APP_KEY,
@@ -30,8 +29,9 @@ from orderhub.integrations.channels.simulate import (
     start_simulators,
 )
 from orderhub.permissions import permissions_of
-from orderhub.services import catalogue, shops
+from orderhub.services import shops
 from orderhub.services.channel_sync import pull_shop, reconcile_shop
+from orderhub.services.demo import load_catalogue
 from orderhub.storage.tables import channel_payloads, orders
 
 ORDERS = int(os.environ.get("ORDERHUB_CHANNEL_TEST_ORDERS", "30"))
@@ -104,15 +104,12 @@ def _sim(server: RunningServer, method: str, path: str, body: Any = None) -> Any
 
 
 def _catalogue(hub: Hub) -> None:
-    for sku, title, _, _ in CATALOGUE:
-        if sku != "SET-TEA-MUG":
-            catalogue.add_product(hub.uow(), actor=ADMIN, sku=sku, title=title)
-    catalogue.add_product(
-        hub.uow(),
+    """The simulators' SKUs, SET-TEA-MUG a combo of the tea and the mug."""
+    load_catalogue(
+        hub.uow,
         actor=ADMIN,
-        sku="SET-TEA-MUG",
-        title="茶具礼盒套装",
-        components=[Component("TEA-LONGJING-250", 1, 32800), Component("MUG-350", 1, 3900)],
+        combos=COMBOS,
+        products=[(sku, title) for sku, title, _, _ in CATALOGUE],
     )
 
 

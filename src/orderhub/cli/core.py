@@ -216,9 +216,8 @@ def demo(
 
 
 def _demo_channels(settings: Settings) -> list[str]:
-    from orderhub.domain.channels import Component
     from orderhub.domain.shops import Credentials
-    from orderhub.integrations.channels.simkit import CATALOGUE
+    from orderhub.integrations.channels.simkit import CATALOGUE, COMBOS
     from orderhub.integrations.channels.simulate import (
         SIM_ACCESS_TOKEN,
         SIM_APP_KEY,
@@ -229,15 +228,12 @@ def _demo_channels(settings: Settings) -> list[str]:
 
     hub = _hub(settings)
     try:
-        combo = "SET-TEA-MUG"  # the simulators sell it; it ships as tea + mug
         return load_demo_channels(
             hub.uow,
             hub.channels,
             actor=accounts.actor_for(_admin(hub)),
-            products=[(sku, title) for sku, title, _, _ in CATALOGUE if sku != combo],
-            combos={
-                combo: [Component("TEA-LONGJING-250", 1, 32800), Component("MUG-350", 1, 3900)]
-            },
+            products=[(sku, title) for sku, title, _, _ in CATALOGUE],
+            combos=COMBOS,
             simulators=simulator_urls(),
             credentials=Credentials(SIM_APP_KEY, SIM_APP_SECRET, SIM_ACCESS_TOKEN),
         )

@@ -7,7 +7,7 @@ the loader moves, so timelines and dwell times look like a real week's.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
@@ -246,21 +246,36 @@ def _inputs(rng: random.Random, action: Action) -> _ActionInput:
     return {}
 
 
+def load_catalogue(
+    uows: UnitOfWorkFactory,
+    *,
+    actor: Actor,
+    products: Sequence[tuple[str, str]],
+    combos: Mapping[str, Sequence[Component]],
+) -> None:
+    """Products (SKU, title), the combos among them made of their components."""
+    for sku, title in products:
+        if sku not in combos:
+            catalogue.add_product(uows(), actor=actor, sku=sku, title=title)
+    titles = dict(products)
+    for sku, parts in combos.items():
+        catalogue.add_product(
+            uows(), actor=actor, sku=sku, title=titles.get(sku, sku), components=list(parts)
+        )
+
+
 def load_demo_channels(
     uows: UnitOfWorkFactory,
     connector: ChannelConnector,
     *,
     actor: Actor,
-    products: list[tuple[str, str]],
-    combos: dict[str, list[Component]],
+    products: Sequence[tuple[str, str]],
+    combos: Mapping[str, Sequence[Component]],
     simulators: dict[str, str],
     credentials: Credentials,
 ) -> list[str]:
     """The SKU catalogue and one shop per channel, pulling from the local simulators."""
-    for sku, title in products:
-        catalogue.add_product(uows(), actor=actor, sku=sku, title=title)
-    for sku, parts in combos.items():
-        catalogue.add_product(uows(), actor=actor, sku=sku, title=sku, components=parts)
+    load_catalogue(uows, actor=actor, products=products, combos=combos)
     codes = []
     for name, url in sorted(simulators.items()):
         shop = shops.create_shop(

@@ -17,6 +17,7 @@ becomes visible with a modified time already in the past, as a row committed lat
 
 from orderhub.integrations.channels.simkit.orders import (
     CATALOGUE,
+    COMBOS,
     OrderFactory,
     SimLine,
     SimOrder,
@@ -30,6 +31,7 @@ from orderhub.integrations.channels.simkit.store import Faults, SimStore
 
 __all__ = [
     "CATALOGUE",
+    "COMBOS",
     "Faults",
     "OrderFactory",
     "RunningServer",

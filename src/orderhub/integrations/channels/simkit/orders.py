@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
+from orderhub.domain.channels import Component
 from orderhub.domain.mapping import ChannelState
 
 
@@ -109,6 +110,10 @@ CATALOGUE = [
     ("BAG-CANVAS", "帆布托特包", "Canvas tote bag", 8800),
     ("SET-TEA-MUG", "茶具礼盒套装（龙井+马克杯）", "Tea and mug gift set", 34900),
 ]
+# What the simulators sell as one item and the merchant ships as its parts (a combo SKU).
+COMBOS: dict[str, tuple[Component, ...]] = {
+    "SET-TEA-MUG": (Component("TEA-LONGJING-250", 1, 32800), Component("MUG-350", 1, 3900)),
+}
 
 
 class OrderFactory:
