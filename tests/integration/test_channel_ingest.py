@@ -86,6 +86,15 @@ def _ingest(hub: Hub, code: str, payload: dict[str, Any], connector: Channels | 
     )[0]
 
 
+def _later(payload: dict[str, Any], *, minutes: int, **changes: Any) -> dict[str, Any]:
+    """The same trade as TOP would send it `minutes` later, with `changes`."""
+    top_time = "%Y-%m-%d %H:%M:%S"
+    later = copy.deepcopy(payload)
+    stamp = datetime.strptime(payload["modified"], top_time) + timedelta(minutes=minutes)
+    later.update(modified=stamp.strftime(top_time), **changes)
+    return later
+
+
 def _all_skus(hub: Hub) -> None:
     for sku, title, _, _ in CATALOGUE:
         catalogue.add_product(hub.uow(), actor=ADMIN, sku=sku, title=title)
@@ -196,11 +205,7 @@ def test_a_refund_request_before_shipping_puts_the_order_into_exception(
     code = _shop(hub, taobao)
     payload = _payload(hub, taobao, code)
     first = _ingest(hub, code, payload)
-    newer = copy.deepcopy(payload)
-    newer["modified"] = (
-        datetime.strptime(payload["modified"], "%Y-%m-%d %H:%M:%S") + timedelta(minutes=5)
-    ).strftime("%Y-%m-%d %H:%M:%S")
-    newer["status"] = "WAIT_SELLER_SEND_GOODS"
+    newer = _later(payload, minutes=5, status="WAIT_SELLER_SEND_GOODS")
     for line in newer["orders"]["order"]:
         line["refund_status"] = "WAIT_SELLER_AGREE"
     assert _ingest(hub, code, newer).outcome == "updated"
@@ -299,11 +304,7 @@ def test_an_order_paid_later_on_the_channel_moves_on_to_review(
     assert orders.get_order(hub.uow.read_only(), first.order_id, actor=ADMIN).status is (
         OrderStatus.PENDING_PAYMENT
     )
-    paid = copy.deepcopy(payload)
-    paid["status"] = "WAIT_SELLER_SEND_GOODS"
-    paid["modified"] = (
-        datetime.strptime(payload["modified"], "%Y-%m-%d %H:%M:%S") + timedelta(minutes=3)
-    ).strftime("%Y-%m-%d %H:%M:%S")
+    paid = _later(payload, minutes=3, status="WAIT_SELLER_SEND_GOODS")
     assert _ingest(hub, code, paid).outcome == "updated"
     timeline = orders.get_timeline(hub.uow.read_only(), first.order_id, actor=ADMIN)
     assert timeline.order.status is OrderStatus.PENDING_REVIEW
