@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Protocol, Self
 
 from orderhub.domain.accounts import ApiToken, User
 from orderhub.domain.channels import Component, Quarantined, SkuBook
+from orderhub.domain.fulfilment import Shipment, StockCount, WarehouseReport
 from orderhub.domain.inventory import Movement, Need, StockLevel
 from orderhub.domain.orders import CustomFieldDef, Order
 from orderhub.domain.shops import Shop
 from orderhub.domain.timeline import OrderEvent
+from orderhub.domain.warehouses import Warehouse
 
 
 class IdempotencyKeyTaken(Exception):
@@ -285,6 +288,24 @@ class ChannelClient(Protocol):
         """Every order number the channel has, created or modified in [since, until)."""
         ...
 
+    def ship(self, shipment: Shipment) -> str | None:
+        """Tell the channel the order shipped (its own call: Taobao's offline logistics send, JD's
+        and PDD's ship calls, a Shopify fulfillment). Returns the channel's reference, if any.
+
+        A repeat of a shipment the channel already has with the same tracking no succeeds.
+        Raises ShipmentRefused when the channel says no for a business reason (refunded,
+        closed, shipped with another tracking no), ChannelUnavailable when it cannot be reached.
+        """
+        ...
+
+
+class ShipmentRefused(Exception):
+    """The channel answered and said no; retrying will not help. `code` is the channel's."""
+
+    def __init__(self, reason: str, *, code: str) -> None:
+        super().__init__(reason)
+        self.reason, self.code = reason, code
+
 
 class ChannelUnavailable(Exception):
     """The channel did not answer usefully: retries ran out (timeouts, 5xx, 429), or it refused
@@ -299,3 +320,76 @@ class ChannelConnector(Protocol):
     def mapping(self, channel: str) -> Mapping[str, Any]: ...
 
     def channels(self) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One message claimed from the outbox for delivery."""
+
+    id: int
+    message_id: str  # receivers dedupe on it
+    target: str  # "wms:WH-MAIN", "channel:tb-main", "events"
+    kind: str  # a MessageKind or a change event name
+    payload: dict[str, Any]
+    attempts: int  # tries before this one
+    created_at: datetime
+    order_id: int | None = None
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"  # the receiver took it (a duplicate it already had counts)
+    REFUSED = "refused"  # the receiver answered no for a business reason; do not retry
+    RETRY = "retry"  # not reached, 5xx, 429, timeout: try again later
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    message_id: str
+    outcome: Outcome
+    detail: str | None = None  # the error, or the receiver's reason for refusing
+    code: str | None = None  # the receiver's code for a refusal
+    retry_after_s: float | None = None  # the receiver's Retry-After, when it sent one
+    answer: dict[str, Any] | None = None  # what the receiver said (e.g. an intercept result)
+
+
+class Sender(Protocol):
+    """Delivers messages to one target; never raises for a failed delivery, it reports it."""
+
+    batch_size: int
+
+    def send(self, messages: Sequence[OutboxMessage]) -> list[DeliveryResult]:
+        """One result per message, matched by message_id."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class CallbackRejected(Exception):
+    """An inbound callback that cannot be applied: bad signature, unknown method, malformed body.
+    The message says what is wrong; the raw body is kept (quarantined) by the caller."""
+
+
+class WmsClient(Sender, Protocol):
+    """One warehouse's WMS: takes wms.outbound.create / wms.outbound.cancel messages (a cancel's
+    result goes in `DeliveryResult.answer["result"]` as an InterceptResult value) and answers
+    stock queries."""
+
+    def stock_snapshot(self) -> list[StockCount]:
+        """On-hand per SKU as the WMS counts it now (the periodic pull)."""
+        ...
+
+
+class WmsConnector(Protocol):
+    def client(self, warehouse: Warehouse) -> WmsClient: ...
+
+    def protocols(self) -> frozenset[str]: ...
+
+    def parse_callback(
+        self, warehouse: Warehouse, query: Mapping[str, str], body: bytes
+    ) -> list[WarehouseReport]:
+        """Verify the signature and read the facts, or CallbackRejected saying why."""
+        ...
+
+    def answer(self, warehouse: Warehouse, error: str | None) -> tuple[str, bytes]:
+        """The (content type, body) the WMS expects back: success, or failure with `error`."""
+        ...
