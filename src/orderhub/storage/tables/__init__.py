@@ -1,0 +1,47 @@
+"""Every table, as SQLAlchemy Core, on one MetaData that Alembic migrates (one module per area)."""
+
+from orderhub.storage.tables.accounts import api_tokens, idempotency_keys, users
+from orderhub.storage.tables.base import Id, UTCDateTime, metadata
+from orderhub.storage.tables.channels import (
+    channel_payloads,
+    product_components,
+    products,
+    quarantine,
+    shops,
+    sku_mappings,
+)
+from orderhub.storage.tables.fulfilment import inbox, outbox, outbox_attempts, warehouses
+from orderhub.storage.tables.inventory import stock_levels, stock_movements
+from orderhub.storage.tables.orders import (
+    custom_field_defs,
+    order_events,
+    order_lines,
+    order_tags,
+    orders,
+)
+
+__all__ = [
+    "Id",
+    "UTCDateTime",
+    "api_tokens",
+    "channel_payloads",
+    "custom_field_defs",
+    "idempotency_keys",
+    "inbox",
+    "metadata",
+    "order_events",
+    "order_lines",
+    "order_tags",
+    "orders",
+    "outbox",
+    "outbox_attempts",
+    "product_components",
+    "products",
+    "quarantine",
+    "shops",
+    "sku_mappings",
+    "stock_levels",
+    "stock_movements",
+    "users",
+    "warehouses",
+]

@@ -1,0 +1,83 @@
+"""What leaves OrderHub (the outbox and its delivery attempts), what came in once (the inbox),
+and the warehouses goods ship from."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from orderhub.storage.tables.base import Id, UTCDateTime, metadata
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("event_type", String(64), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # pending -> sending (claimed; next_attempt_at is then the end of the claim) -> delivered |
+    # refused | dead; "kept" rows are change events recorded while no broker is configured.
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("target", String(96), nullable=False, server_default="events"),
+    Column("order_id", Id),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime),
+    Column("answer", JSON),
+    Index(None, "status", "next_attempt_at"),
+    # The claim skips a message while an older one for the same order and target is undelivered.
+    Index(None, "order_id", "target", "id"),
+    Index(None, "target", "status"),
+)
+
+outbox_attempts = Table(
+    "outbox_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("outbox_id", Id, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text),
+    Column("worker", String(64), nullable=False),
+    Index(None, "outbox_id"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    # The sender's message id, namespaced by source ("wms:WH-MAIN:<id>"): a repeat is ignored.
+    Column("message_id", String(192), primary_key=True),
+    Column("source", String(96), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("outcome", Text, nullable=False),
+)
+
+warehouses = Table(
+    "warehouses",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+    Column("wms", String(32), nullable=False),
+    Column("base_url", String(256), nullable=False),
+    # Fernet-encrypted JSON of the WMS credentials, like a shop's.
+    Column("credentials", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("rate_per_s", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
