@@ -33,6 +33,9 @@ class Permission(StrEnum):
     ORDER_RELEASE = "order.release"
     ORDER_RAISE_EXCEPTION = "order.raise_exception"
     ORDER_RESOLVE = "order.resolve"
+    ORDER_INTERCEPT = "order.intercept"
+    # Recorded from the WMS's answer; no role applies it by hand except admin (who has all).
+    ORDER_INTERCEPTED = "order.intercepted"
     USER_MANAGE = "user.manage"
     TOKEN_MANAGE = "token.manage"
     SETTINGS_MANAGE = "settings.manage"
@@ -45,6 +48,10 @@ class Permission(StrEnum):
     SKU_MANAGE = "sku.manage"
     STOCK_READ = "stock.read"
     STOCK_ADJUST = "stock.adjust"
+    WAREHOUSE_READ = "warehouse.read"
+    WAREHOUSE_MANAGE = "warehouse.manage"
+    OUTBOX_READ = "outbox.read"
+    OUTBOX_REPLAY = "outbox.replay"
 
 
 P = Permission
@@ -64,15 +71,19 @@ _FLOW = {
     P.ORDER_RAISE_EXCEPTION,
     P.ORDER_RESOLVE,
     P.ORDER_CANCEL,
+    P.ORDER_INTERCEPT,
 }
 _WAREHOUSE = {P.ORDER_START_PICKING, P.ORDER_SHIP, P.ORDER_DELIVER, P.ORDER_COMPLETE}
 
-_CHANNEL_READ = {P.SHOP_READ, P.QUARANTINE_READ, P.SKU_READ, P.STOCK_READ}
-_CHANNEL_WORK = {P.CHANNEL_SYNC, P.QUARANTINE_MANAGE, P.SKU_MANAGE}
+_CHANNEL_READ = {P.SHOP_READ, P.QUARANTINE_READ, P.SKU_READ, P.STOCK_READ, P.WAREHOUSE_READ}
+_CHANNEL_WORK = {P.CHANNEL_SYNC, P.QUARANTINE_MANAGE, P.SKU_MANAGE, P.OUTBOX_READ, P.OUTBOX_REPLAY}
 
 ROLES: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
-    "supervisor": frozenset(set(Permission) - {P.USER_MANAGE, P.SETTINGS_MANAGE, P.SHOP_MANAGE}),
+    "supervisor": frozenset(
+        set(Permission)
+        - {P.USER_MANAGE, P.SETTINGS_MANAGE, P.SHOP_MANAGE, P.WAREHOUSE_MANAGE, P.ORDER_INTERCEPTED}
+    ),
     "operator": frozenset(
         _READ
         | _FLOW
@@ -81,12 +92,28 @@ ROLES: dict[str, frozenset[Permission]] = {
         | {P.ORDER_CREATE, P.ORDER_EDIT, P.ORDER_EXPORT, P.TOKEN_MANAGE}
     ),
     "warehouse": frozenset(
-        _READ | _WAREHOUSE | {P.ORDER_HOLD, P.ORDER_RAISE_EXCEPTION, P.STOCK_READ, P.STOCK_ADJUST}
+        _READ
+        | _WAREHOUSE
+        | {
+            P.ORDER_HOLD,
+            P.ORDER_RAISE_EXCEPTION,
+            P.STOCK_READ,
+            P.STOCK_ADJUST,
+            P.WAREHOUSE_READ,
+            P.OUTBOX_READ,
+        }
     ),
     "customer_service": frozenset(
         _READ
         | _CHANNEL_READ
-        | {P.ORDER_EDIT, P.ORDER_HOLD, P.ORDER_RELEASE, P.ORDER_RAISE_EXCEPTION, P.ORDER_CANCEL}
+        | {
+            P.ORDER_EDIT,
+            P.ORDER_HOLD,
+            P.ORDER_RELEASE,
+            P.ORDER_RAISE_EXCEPTION,
+            P.ORDER_CANCEL,
+            P.ORDER_INTERCEPT,
+        }
     ),
     # A sales agent or an integration account: sends orders in and reads them back.
     "agent": frozenset(_READ | {P.ORDER_CREATE, P.ORDER_PAY, P.TOKEN_MANAGE}),

@@ -160,6 +160,9 @@ def apply(
     if action in (Action.HOLD, Action.RAISE_EXCEPTION):
         order.resume_status = order.status
         order.exception_reason = reason_code
+    elif action is Action.INTERCEPT:
+        order.resume_status = order.status
+        order.exception_reason = ExceptionReason.INTERCEPTING.value
     elif order.status in SUSPENDED:
         order.resume_status = None
         order.exception_reason = None

@@ -139,6 +139,8 @@ class Order:
     warehouse: str | None = None
     carrier: str | None = None
     tracking_no: str | None = None
+    # Where the order stands with its stock: None (nothing taken), reserved, released, shipped.
+    stock_state: str | None = None
     custom_fields: dict[str, Any] = field(default_factory=dict)
     # Where a held or excepted order goes back to when released or resolved.
     resume_status: OrderStatus | None = None

@@ -47,6 +47,8 @@ class Shop:
     cursor_at: datetime | None = None
     last_sync_at: datetime | None = None
     last_error: str | None = None
+    # Where its orders ship from until routing rules decide (None: the default warehouse).
+    warehouse: str | None = None
     id: int | None = None
 
 

@@ -45,6 +45,10 @@ class Action(StrEnum):
     RELEASE = "release"
     RAISE_EXCEPTION = "raise_exception"
     RESOLVE = "resolve"
+    # Cancel an order the warehouse already has: held until the WMS answers.
+    INTERCEPT = "intercept"
+    # The WMS stopped it before it shipped (a fact from the warehouse, not a button).
+    INTERCEPTED = "intercepted"
 
 
 class ExceptionReason(StrEnum):
@@ -59,6 +63,10 @@ class ExceptionReason(StrEnum):
     AMOUNT_MISMATCH = "amount_mismatch"
     BUYER_REQUEST = "buyer_request"
     AWAITING_INFO = "awaiting_info"
+    INTERCEPTING = "intercepting"
+    WMS_REFUSED = "wms_refused"
+    CHANNEL_REFUSED_SHIPMENT = "channel_refused_shipment"
+    DELIVERY_FAILED = "delivery_failed"
     OTHER = "other"
 
 
@@ -116,11 +124,16 @@ TRANSITIONS: dict[Action, Transition] = {
         Transition(Action.RELEASE, frozenset({S.ON_HOLD}), None),
         Transition(
             Action.RAISE_EXCEPTION,
-            BEFORE_WAREHOUSE | AT_WAREHOUSE,
+            # A shipped order too: the channel may refuse the shipment (refunded meanwhile).
+            BEFORE_WAREHOUSE | AT_WAREHOUSE | {S.SHIPPED},
             S.EXCEPTION,
             needs_reason_code=True,
         ),
         Transition(Action.RESOLVE, frozenset({S.EXCEPTION}), None),
+        Transition(Action.INTERCEPT, AT_WAREHOUSE, S.ON_HOLD, needs_reason=True),
+        Transition(
+            Action.INTERCEPTED, frozenset({S.ON_HOLD}), S.CANCELLED, resume_from=AT_WAREHOUSE
+        ),
     )
 }
 

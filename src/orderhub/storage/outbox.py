@@ -1,21 +1,33 @@
-"""Outbox rows: change events that leave OrderHub, written in the transaction that caused them.
+"""The outbox: change events and commands for other systems, written in the transaction that
+caused them, then claimed, delivered and finished by the relay (worker/relay.py).
 
-Delivery (the relay in the worker) comes with the fulfilment pipeline; until then the rows are
-the durable record of every change event, in commit order.
+A claim sets status `sending` and leases the row until `next_attempt_at`; a worker killed
+mid-delivery leaves a lease that runs out, and the row is claimed again (receivers dedupe by
+message id). Finishing checks the lease it took, so a worker that overslept its lease cannot
+finish a row someone else has re-claimed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy.engine import Connection, RowMapping
+
 from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
-from orderhub.storage.tables import outbox
+from orderhub.errors import NotFound
+from orderhub.services.ports import Command, OutboxMessage
+from orderhub.storage.tables import outbox, outbox_attempts
 
 INSERT_MESSAGES = outbox.insert()
-PENDING = "pending"
+PENDING, SENDING, KEPT = "pending", "sending", "kept"
+DELIVERED, REFUSED, DEAD, SUPERSEDED = "delivered", "refused", "dead", "superseded"
+UNFINISHED = (PENDING, SENDING)
 EVENT_VERSION = 1
 _NO_STATUS_CHANGE = {"edit": "order.edited"}
 
@@ -28,11 +40,17 @@ def event_type(event: OrderEvent) -> str:
     return _NO_STATUS_CHANGE.get(event.action, f"order.{event.action}")
 
 
-def message_row(order: Order, event: OrderEvent, message_id: UUID, now: datetime) -> dict[str, Any]:
+def message_row(
+    order: Order, event: OrderEvent, message_id: UUID, now: datetime, *, publish: bool = False
+) -> dict[str, Any]:
+    """A change event; kept as the record only, unless a broker takes it (`publish`)."""
     return {
         "message_id": str(message_id),
         "event_type": event_type(event),
         "aggregate_id": str(order.id),
+        "order_id": order.id,
+        "target": "events",
+        "priority": order.priority,
         "payload": {
             "version": EVENT_VERSION,
             "order_id": order.id,
@@ -49,7 +67,220 @@ def message_row(order: Order, event: OrderEvent, message_id: UUID, now: datetime
             "correlation_id": event.correlation_id,
         },
         "created_at": now,
+        "status": PENDING if publish else KEPT,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+
+
+def command_row(command: Command, now: datetime) -> dict[str, Any]:
+    return {
+        "message_id": str(uuid.uuid4()),
+        "event_type": command.kind,
+        "aggregate_id": str(command.order_id or ""),
+        "order_id": command.order_id,
+        "target": command.target,
+        "priority": command.priority,
+        "payload": command.payload,
+        "created_at": now,
         "status": PENDING,
         "attempts": 0,
         "next_attempt_at": now,
     }
+
+
+def _message(row: RowMapping) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        message_id=row["message_id"],
+        target=row["target"],
+        kind=row["event_type"],
+        payload=row["payload"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        order_id=row["order_id"],
+    )
+
+
+_earlier = outbox.alias("earlier")
+# Per order and target, only the oldest unfinished message is due: a cancel never overtakes
+# the create it cancels, and subscribers see one order's events in order.
+_DUE = (
+    select(outbox.c.id)
+    .where(
+        outbox.c.status.in_(UNFINISHED),
+        outbox.c.next_attempt_at <= bindparam("now"),
+        ~exists().where(
+            _earlier.c.order_id == outbox.c.order_id,
+            _earlier.c.target == outbox.c.target,
+            _earlier.c.id < outbox.c.id,
+            _earlier.c.status.in_(UNFINISHED),
+        ),
+    )
+    .order_by(outbox.c.priority.desc(), outbox.c.id)
+    .limit(bindparam("limit"))
+)
+_FINISH = (
+    update(outbox)
+    .where(
+        outbox.c.id == bindparam("b_id"),
+        outbox.c.status == SENDING,
+        outbox.c.next_attempt_at == bindparam("b_lease"),
+    )
+    .values(
+        status=bindparam("status"),
+        attempts=outbox.c.attempts + 1,
+        next_attempt_at=bindparam("next_attempt_at"),
+        last_error=bindparam("last_error"),
+        delivered_at=bindparam("delivered_at"),
+        answer=bindparam("answer"),
+    )
+)
+
+
+class SqlOutboxRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # --- the relay -------------------------------------------------------------------------
+
+    def claim(
+        self, *, now: datetime, limit: int, lease_s: float, targets: Sequence[str] | None = None
+    ) -> tuple[list[OutboxMessage], datetime]:
+        """Lease up to `limit` due messages; returns them and the lease (their finish token)."""
+        query = _DUE
+        if targets is not None:
+            query = query.where(outbox.c.target.in_(list(targets)))
+        if self._conn.dialect.name == "postgresql":
+            # Several workers claim disjoint rows; SQLite serialises writers instead.
+            query = query.with_for_update(skip_locked=True, of=outbox)
+        ids = list(self._conn.execute(query, {"now": now, "limit": limit}).scalars())
+        lease = now + timedelta(seconds=lease_s)
+        if not ids:
+            return [], lease
+        rows = self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(status=SENDING, next_attempt_at=lease)
+            .returning(*outbox.c)
+        ).mappings()
+        messages = sorted((_message(r) for r in rows), key=lambda m: ids.index(m.id))
+        return messages, lease
+
+    def finish(self, rows: Sequence[dict[str, Any]], *, lease: datetime) -> set[int]:
+        """Record outcomes (`id`, `status`, `next_attempt_at`, `last_error`, `delivered_at`,
+        `answer`, `attempt_at`, `outcome`, `worker`); returns the ids this lease still held."""
+        held: set[int] = set()
+        for row in rows:
+            params = {**row, "b_id": row["id"], "b_lease": lease}
+            if self._conn.execute(_FINISH, params).rowcount == 1:
+                held.add(row["id"])
+        attempts = [
+            {
+                "outbox_id": row["id"],
+                "at": row["attempt_at"],
+                "outcome": row["outcome"],
+                "detail": row["last_error"],
+                "worker": row["worker"],
+            }
+            for row in rows
+            if row["id"] in held
+        ]
+        if attempts:
+            self._conn.execute(outbox_attempts.insert(), attempts)
+        return held
+
+    def release(self, ids: Sequence[int], *, lease: datetime, at: datetime) -> None:
+        """Give back claimed rows that were not tried (e.g. the target's rate limit)."""
+        if ids:
+            self._conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id.in_(list(ids)),
+                    outbox.c.status == SENDING,
+                    outbox.c.next_attempt_at == lease,
+                )
+                .values(status=PENDING, next_attempt_at=at)
+            )
+
+    # --- services ----------------------------------------------------------------------------
+
+    def supersede(self, order_id: int, target: str, kind: str, reason: str) -> int:
+        result = self._conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.order_id == order_id,
+                outbox.c.target == target,
+                outbox.c.event_type == kind,
+                outbox.c.status == PENDING,
+            )
+            .values(status=SUPERSEDED, last_error=reason)
+        )
+        return int(result.rowcount)
+
+    def pending_for(self, order_id: int, target: str, kind: str) -> bool:
+        query = select(outbox.c.id).where(
+            outbox.c.order_id == order_id,
+            outbox.c.target == target,
+            outbox.c.event_type == kind,
+            outbox.c.status.in_(UNFINISHED),
+        )
+        return self._conn.execute(query.limit(1)).first() is not None
+
+    # --- operations --------------------------------------------------------------------------
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Messages per target and status (kept change events are not a backlog: left out)."""
+        query = (
+            select(outbox.c.target, outbox.c.status, func.count().label("count"))
+            .where(outbox.c.status != KEPT)
+            .group_by(outbox.c.target, outbox.c.status)
+            .order_by(outbox.c.target, outbox.c.status)
+        )
+        return [dict(r) for r in self._conn.execute(query).mappings()]
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        target: str | None = None,
+        order_id: int | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        conditions = [outbox.c.status != KEPT] if status is None else [outbox.c.status == status]
+        if target is not None:
+            conditions.append(outbox.c.target == target)
+        if order_id is not None:
+            conditions.append(outbox.c.order_id == order_id)
+        if before_id is not None:
+            conditions.append(outbox.c.id < before_id)
+        query = select(outbox).where(and_(*conditions)).order_by(outbox.c.id.desc()).limit(limit)
+        return [dict(r) for r in self._conn.execute(query).mappings()]
+
+    def get(self, message_id: int) -> dict[str, Any]:
+        row = self._conn.execute(select(outbox).where(outbox.c.id == message_id)).mappings().first()
+        if row is None:
+            raise NotFound(
+                f"outbox message {message_id} does not exist; list them with `orderhub outbox list`"
+            )
+        found = dict(row)
+        found["attempt_log"] = [
+            dict(a)
+            for a in self._conn.execute(
+                select(outbox_attempts)
+                .where(outbox_attempts.c.outbox_id == message_id)
+                .order_by(outbox_attempts.c.id)
+            ).mappings()
+        ]
+        return found
+
+    def retry(self, message_id: int, *, at: datetime) -> dict[str, Any]:
+        """Send a dead or refused message again, now; returns the message as it was."""
+        found = self.get(message_id)
+        self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == message_id)
+            .values(status=PENDING, next_attempt_at=at, attempts=0)
+        )
+        return found

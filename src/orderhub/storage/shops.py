@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, RowMapping
 
 from orderhub.domain.shops import Credentials, Shop, SyncSettings
 from orderhub.errors import AlreadyExists, NotFound
 from orderhub.storage.rows import inserted_id
+from orderhub.storage.sealed import seal, unseal
 from orderhub.storage.tables import shops
 
 
-class CredentialsUnreadable(Exception):
-    """The stored credentials were encrypted with another key (ORDERHUB_CREDENTIALS_KEY)."""
-
-
 def _row(shop: Shop, cipher: Fernet) -> dict[str, Any]:
-    secret = cipher.encrypt(json.dumps(asdict(shop.credentials)).encode()).decode()
+    secret = seal(cipher, asdict(shop.credentials))
     return {
         "code": shop.code,
         "channel": shop.channel,
@@ -35,19 +31,14 @@ def _row(shop: Shop, cipher: Fernet) -> dict[str, Any]:
         "cursor_at": shop.cursor_at,
         "last_sync_at": shop.last_sync_at,
         "last_error": shop.last_error,
+        "warehouse": shop.warehouse,
         "created_at": shop.created_at,
         "updated_at": shop.updated_at,
     }
 
 
 def _shop(row: RowMapping, cipher: Fernet) -> Shop:
-    try:
-        credentials = Credentials(**json.loads(cipher.decrypt(row["credentials"].encode())))
-    except InvalidToken:
-        raise CredentialsUnreadable(
-            f"shop {row['code']}: its credentials were encrypted with another key; restore "
-            "ORDERHUB_CREDENTIALS_KEY or enter the credentials again"
-        ) from None
+    credentials = Credentials(**unseal(cipher, row["credentials"], owner=f"shop {row['code']}"))
     return Shop(
         id=row["id"],
         code=row["code"],
@@ -60,6 +51,7 @@ def _shop(row: RowMapping, cipher: Fernet) -> Shop:
         cursor_at=row["cursor_at"],
         last_sync_at=row["last_sync_at"],
         last_error=row["last_error"],
+        warehouse=row["warehouse"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

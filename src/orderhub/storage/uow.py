@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
-from orderhub.services.ports import Clock, SystemClock
+from orderhub.services.ports import Clock, Command, FlowPolicy, SystemClock
 from orderhub.storage.accounts import SqlTokenRepository, SqlUserRepository
 from orderhub.storage.catalogue import SqlCatalogueRepository
 from orderhub.storage.channel_records import SqlPayloadRepository, SqlQuarantineRepository
@@ -22,10 +22,12 @@ from orderhub.storage.custom_fields import (
 )
 from orderhub.storage.database import WRITE, WriterQueue, writer_queue
 from orderhub.storage.idempotency import SqlIdempotencyRepository
+from orderhub.storage.inbox import SqlInboxRepository
 from orderhub.storage.inventory import SqlInventoryRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
-from orderhub.storage.outbox import INSERT_MESSAGES, message_row
+from orderhub.storage.outbox import INSERT_MESSAGES, SqlOutboxRepository, command_row, message_row
 from orderhub.storage.shops import SqlShopRepository
+from orderhub.storage.warehouses import SqlWarehouseRepository
 
 
 class SqlUnitOfWork:
@@ -37,7 +39,9 @@ class SqlUnitOfWork:
         *,
         read_only: bool = False,
         cipher: Fernet | None = None,
+        flow: FlowPolicy | None = None,
     ) -> None:
+        self.flow = flow or FlowPolicy()
         # Encrypts shop credentials at rest; without one, shops cannot be read or written.
         self._cipher = cipher or Fernet(Fernet.generate_key())
         self._engine = engine
@@ -50,6 +54,7 @@ class SqlUnitOfWork:
         self._queued: WriterQueue | None = None
         self._conn: Connection | None = None
         self._events: list[tuple[Order, OrderEvent]] = []
+        self._commands: list[Command] = []
 
     def __enter__(self) -> Self:
         queue = None if self.read_only else writer_queue(self._engine)
@@ -65,7 +70,7 @@ class SqlUnitOfWork:
             self._leave_queue()
             raise
         self._conn = conn
-        self._events = []
+        self._events, self._commands = [], []
         self.orders = SqlOrderRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self.clock)
         self.custom_fields = CachedCustomFieldRepository(
@@ -78,6 +83,9 @@ class SqlUnitOfWork:
         self.payloads = SqlPayloadRepository(conn)
         self.quarantine = SqlQuarantineRepository(conn)
         self.inventory = SqlInventoryRepository(conn)
+        self.warehouses = SqlWarehouseRepository(conn, self._cipher)
+        self.inbox = SqlInboxRepository(conn)
+        self.outbox = SqlOutboxRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -105,45 +113,72 @@ class SqlUnitOfWork:
     def record(self, order: Order, event: OrderEvent) -> None:
         self._events.append((order, event))
 
+    def send(self, command: Command) -> None:
+        self._commands.append(command)
+
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit; use the factory's writer")
         conn = self.connection
+        messages: list[dict[str, Any]] = []
         if self._events:
             rows: list[dict[str, Any]] = []
-            messages: list[dict[str, Any]] = []
             for order, event in self._events:
                 assert order.id is not None
                 row = event_row(event)
                 row["order_id"] = order.id
                 rows.append(row)
                 if event.published:
-                    messages.append(message_row(order, event, uuid.uuid4(), self.clock.now()))
+                    messages.append(
+                        message_row(
+                            order,
+                            event,
+                            uuid.uuid4(),
+                            self.clock.now(),
+                            publish=self.flow.publish_events,
+                        )
+                    )
             conn.execute(INSERT_EVENTS, rows)
-            if messages:
-                conn.execute(INSERT_MESSAGES, messages)
             self._events = []
+        if self._commands:
+            now = self.clock.now()
+            messages.extend(command_row(c, now) for c in self._commands)
+            self._commands = []
+        if messages:
+            conn.execute(INSERT_MESSAGES, messages)
         conn.commit()
         if self.custom_fields.declared:
             self._custom_field_cache.clear()
             self.custom_fields.declared = False
 
     def rollback(self) -> None:
-        self._events = []
+        self._events, self._commands = [], []
         self.connection.rollback()
 
 
 class SqlUnitOfWorkFactory:
     def __init__(
-        self, engine: Engine, clock: Clock | None = None, cipher: Fernet | None = None
+        self,
+        engine: Engine,
+        clock: Clock | None = None,
+        cipher: Fernet | None = None,
+        flow: FlowPolicy | None = None,
     ) -> None:
         self.engine, self.clock, self.cipher = engine, clock, cipher
+        self.flow = flow or FlowPolicy()
         self.custom_field_cache = CustomFieldCache()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.clock, self.custom_field_cache, cipher=self.cipher)
+        return SqlUnitOfWork(
+            self.engine, self.clock, self.custom_field_cache, cipher=self.cipher, flow=self.flow
+        )
 
     def read_only(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            self.engine, self.clock, self.custom_field_cache, read_only=True, cipher=self.cipher
+            self.engine,
+            self.clock,
+            self.custom_field_cache,
+            read_only=True,
+            cipher=self.cipher,
+            flow=self.flow,
         )
