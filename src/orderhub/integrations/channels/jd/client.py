@@ -15,12 +15,14 @@ from typing import Any
 
 import httpx
 
+from orderhub.domain.fulfilment import Shipment
 from orderhub.integrations.channels.http import ChannelHttp
 from orderhub.integrations.channels.jd import protocol as p
+from orderhub.integrations.channels.jd.carriers import logistics_id
 from orderhub.integrations.channels.jd.paging import Cursor, step
 from orderhub.integrations.channels.jd.signing import jd_time, sign
 from orderhub.integrations.channels.registry import ShopConnection
-from orderhub.services.ports import ChannelPage, ChannelUnavailable
+from orderhub.services.ports import ChannelPage, ChannelUnavailable, ShipmentRefused
 
 PAGE_SIZE = p.MAX_PAGE_SIZE  # the router's maximum: fewer calls (and fewer commits) per pull
 
@@ -188,6 +190,32 @@ class JdClient:
         )
         data = (result.get("response") or {}).get("data") or {}
         return {str(r["orderId"]): r for r in data.get("receiverInfoList") or []}
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """jingdong.pop.order.shipment. JD answers success or its refusal inside a 200 body
+        (`sopjosshipment_result`) and gives no reference of its own, so None."""
+        result = self.call(
+            p.ORDER_SHIPMENT,
+            {
+                "orderId": shipment.channel_order_no,
+                "logiCoprId": logistics_id(shipment.carrier),
+                "logiNo": shipment.tracking_no,
+            },
+        ).get(p.SHIPMENT_RESULT)
+        if not isinstance(result, dict):
+            raise ChannelUnavailable(
+                f"jd shop {self.connection.shop}: {p.ORDER_SHIPMENT} answered without "
+                f"{p.SHIPMENT_RESULT}"
+            )
+        # The SDK types `success` as a boolean; some answers carry it as text.
+        if str(result.get("success")).lower() == "true":
+            return None
+        code = str(result.get("errorCode") or result.get("englishErrCode") or "")
+        raise ShipmentRefused(
+            f"jd order {shipment.channel_order_no}: {result.get('englishErrCode', '')} "
+            f"({result.get('chineseErrCode', '')})",
+            code=code or "shipment_refused",
+        )
 
     def close(self) -> None:
         self.http.close()

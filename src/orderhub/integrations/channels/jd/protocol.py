@@ -16,6 +16,9 @@ ORDER_SEARCH = "jingdong.pop.order.search"
 ORDER_EN_SEARCH = "jingdong.pop.order.enSearch"
 ORDER_GET = "jingdong.pop.order.get"
 OAID_DECRYPT = "jingdong.jos.order.oaid.decrypt"
+# SOP outbound: the seller says the order left its warehouse with logiCoprId + logiNo.
+ORDER_SHIPMENT = "jingdong.pop.order.shipment"
+SHIPMENT_RESULT = "sopjosshipment_result"
 
 # dateType: 0 (or anything but 1) searches by modified time, 1 by creation time.
 DATE_TYPE_MODIFIED = 0

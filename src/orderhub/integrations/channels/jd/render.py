@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderhub.domain.mapping import ChannelState
+from orderhub.integrations.channels.jd.carriers import LOGISTICS_IDS
 from orderhub.integrations.channels.jd.signing import jd_time
 from orderhub.integrations.channels.simkit import SimLine, SimOrder
 
@@ -146,5 +147,5 @@ def render(order: SimOrder) -> dict[str, Any]:
         "couponDetailList": _coupons(order),
         "invoiceEasyInfo": {"invoiceType": "0", "invoiceTitle": "", "invoiceCode": ""},
         "waybill": order.tracking_no,
-        "logisticsId": "467" if order.carrier else "",
+        "logisticsId": LOGISTICS_IDS.get(order.carrier, "") if order.carrier else "",
     }

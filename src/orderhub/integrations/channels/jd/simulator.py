@@ -1,7 +1,8 @@
 """A local JOS router: `/routerjson` with JD's system parameters, signature check and envelopes.
 
 It answers jingdong.pop.order.search / .enSearch (paged, by modified or creation time),
-jingdong.pop.order.get and the receiver decrypt call, from a SimStore. Gateway errors come as
+jingdong.pop.order.get, the receiver decrypt call and jingdong.pop.order.shipment (the seller's
+outbound with carrier and waybill), from a SimStore. Gateway errors come as
 HTTP 200 with `error_response`, as JD sends them; injected 429/500 carry the same envelope.
 """
 
@@ -15,11 +16,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from orderhub.integrations.channels.jd import protocol as p
+from orderhub.integrations.channels.jd.carriers import carrier_of
 from orderhub.integrations.channels.jd.render import consignee, oaid, render, state_word, visible
 from orderhub.integrations.channels.jd.signing import check, parse_jd_time
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.simkit import (
     OrderFactory,
+    ShipOutcome,
     SimOrder,
     SimStore,
     control_router,
@@ -44,7 +47,13 @@ def _gateway_check(params: dict[str, str], options: SimulatorOptions, now: datet
     method = params.get("method", "")
     if not method:
         raise _Refused(p.ERR_MISSING_METHOD)
-    if method not in (p.ORDER_SEARCH, p.ORDER_EN_SEARCH, p.ORDER_GET, p.OAID_DECRYPT):
+    if method not in (
+        p.ORDER_SEARCH,
+        p.ORDER_EN_SEARCH,
+        p.ORDER_GET,
+        p.OAID_DECRYPT,
+        p.ORDER_SHIPMENT,
+    ):
         raise _Refused(p.ERR_INVALID_METHOD)
     if "v" not in params:
         raise _Refused(p.ERR_MISSING_VERSION)
@@ -140,6 +149,53 @@ def _decrypt(store: SimStore, business: dict[str, Any]) -> dict[str, Any]:
     return {"response": {"success": True, "data": {"receiverInfoList": found}}}
 
 
+# Modelled refusals (the SDK's OperatorResult has errorCode and both descriptions; the values
+# JD uses are not public): (errorCode, chineseErrCode, englishErrCode)
+_SHIPMENT_REFUSALS: dict[ShipOutcome, tuple[str, str, str]] = {
+    ShipOutcome.NOT_FOUND: ("order_not_found", "订单不存在", "order not found"),
+    ShipOutcome.CLOSED: ("order_state_error", "订单已取消，不能出库", "order is cancelled"),
+    ShipOutcome.REFUND_PENDING: ("order_locked", "订单已锁定，不能出库", "order is locked"),
+    ShipOutcome.SHIPPED_OTHER: (
+        "order_already_shipped",
+        "订单已出库，运单号不一致",
+        "order already shipped with another waybill",
+    ),
+}
+
+
+def _shipment(store: SimStore, business: dict[str, Any]) -> dict[str, Any]:
+    no, waybill = str(business.get("orderId", "")), str(business.get("logiNo", "")).strip()
+    carrier = carrier_of(str(business.get("logiCoprId", "")))
+    if carrier is None or not waybill:
+        refusal = ("param_error", "物流公司或运单号错误", "invalid logiCoprId or logiNo")
+    else:
+        order = store.orders.get(no)
+        # JD shows a seller an online-paid order only once paid: an unpaid one is not found.
+        if order is None or not visible(order):
+            outcome = ShipOutcome.NOT_FOUND
+        else:
+            outcome, _ = store.ship(no, carrier, waybill, refund_blocks=True)
+        if outcome in (ShipOutcome.SHIPPED, ShipOutcome.REPEAT):
+            return {
+                p.SHIPMENT_RESULT: {
+                    "success": True,
+                    "errorCode": "",
+                    "chineseErrCode": "",
+                    "englishErrCode": "",
+                }
+            }
+        refusal = _SHIPMENT_REFUSALS[outcome]
+    code, zh, en = refusal
+    return {
+        p.SHIPMENT_RESULT: {
+            "success": False,
+            "errorCode": code,
+            "chineseErrCode": zh,
+            "englishErrCode": en,
+        }
+    }
+
+
 def create_app(options: SimulatorOptions) -> FastAPI:
     app = FastAPI(title="JD open platform (simulated)")
     store = SimStore(OrderFactory(options.seed), prefix=ORDER_PREFIX, faults=options.faults)
@@ -178,6 +234,8 @@ def create_app(options: SimulatorOptions) -> FastAPI:
             body = _search(store, business)
         elif method == p.ORDER_GET:
             body = _get(store, business)
+        elif method == p.ORDER_SHIPMENT:
+            body = _shipment(store, business)
         else:
             body = _decrypt(store, business)
         return JSONResponse({p.response_key(method): {"code": "0", **body}})

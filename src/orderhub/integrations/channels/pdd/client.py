@@ -19,10 +19,12 @@ from typing import Any
 
 import httpx
 
+from orderhub.domain.fulfilment import Shipment
 from orderhub.integrations.channels.http import ChannelHttp
+from orderhub.integrations.channels.pdd.carriers import logistics_id
 from orderhub.integrations.channels.pdd.signing import signed
 from orderhub.integrations.channels.registry import ShopConnection
-from orderhub.services.ports import ChannelPage, ChannelUnavailable
+from orderhub.services.ports import ChannelPage, ChannelUnavailable, ShipmentRefused
 
 GATEWAY_PATH = "/api/router"
 WINDOW_S = 30 * 60
@@ -31,6 +33,7 @@ CONFIRM_WINDOW_S = 24 * 3600  # pdd.order.list.get: confirm-time windows of at m
 # Over the limit or briefly down, reported inside an HTTP 200 body: worth another try.
 THROTTLE_CODES = frozenset({52101, 52102, 52103, 70031, 70032})
 _ALL = 5  # order_status / refund_status: every value
+BUSINESS_ERROR = 50001  # 业务服务错误: the service looked at the order and said no
 _ENCRYPTED = ("receiver_name", "receiver_phone", "address", "receiver_address")
 
 
@@ -212,6 +215,30 @@ class PddClient:
             if a.get("error_code") == 0
         }
         return {name: clear[token] for name, token in wanted.items() if token in clear}
+
+    def ship(self, shipment: Shipment) -> str | None:
+        """pdd.logistics.online.send; PDD gives no reference of its own, so None."""
+        try:
+            data = self.call(
+                "pdd.logistics.online.send",
+                order_sn=shipment.channel_order_no,
+                logistics_id=logistics_id(shipment.carrier),
+                tracking_number=shipment.tracking_no,
+            )
+        except PddApiError as error:
+            if error.code != BUSINESS_ERROR:
+                raise  # sign, token, parameters: our side or the platform's, not the order's
+            raise ShipmentRefused(
+                f"pdd order {shipment.channel_order_no}: {error.sub_msg or error.error_msg}",
+                code=str(error.sub_code or error.code),
+            ) from None
+        answer = data.get("logistics_online_send_response") or {}
+        if not answer.get("is_success"):
+            raise ShipmentRefused(
+                f"pdd order {shipment.channel_order_no}: the send answered is_success false",
+                code="is_success_false",
+            )
+        return None
 
     def close(self) -> None:
         self._http.close()

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from orderhub.domain.mapping import ChannelState
+from orderhub.integrations.channels.pdd.carriers import LOGISTICS_IDS
 from orderhub.integrations.channels.simkit import SimOrder
 
 CN = ZoneInfo("Asia/Shanghai")  # PDD writes every time as GMT+8 wall time
@@ -36,7 +37,6 @@ _STATES: dict[ChannelState, tuple[int, int, int]] = {
     ChannelState.COMPLETED: (1, 1, 3),
     ChannelState.CANCELLED: (2, 2, 1),
 }
-_SF_LOGISTICS_ID = 44  # the simulator's id for SF Express in PDD's courier list
 
 
 class Cipher:
@@ -91,6 +91,9 @@ def _number(text: str, digits: int) -> int:
 
 def render(order: SimOrder, cipher: Cipher) -> dict[str, Any]:
     confirm_status, group_status, order_status = _STATES[order.state]
+    if order.state is ChannelState.CANCELLED and order.refund_requested:
+        # a deal refunded in full before shipping stays a deal waiting to ship, refunded
+        confirm_status, group_status = 1, 1
     if order.state is ChannelState.CANCELLED:
         refund_status = 4  # a failed group is refunded in full by the platform
     else:
@@ -149,7 +152,7 @@ def render(order: SimOrder, cipher: Cipher) -> dict[str, Any]:
         "receiver_address_mask": _mask_address(receiver["address"]),
         "buyer_memo": order.buyer_note,
         "remark": "",
-        "logistics_id": _SF_LOGISTICS_ID if order.tracking_no else 0,
+        "logistics_id": LOGISTICS_IDS.get(order.carrier, 0) if order.tracking_no else 0,
         "tracking_number": order.tracking_no,
         "item_list": [
             {

@@ -2,7 +2,8 @@
 
 Speaks pdd.order.number.list.increment.get (orders updated in a window of at most 30 minutes,
 paged, with `use_has_next`), pdd.order.information.get, pdd.order.number.list.get (the old
-wait-to-ship list) and pdd.open.decrypt.batch (receiver ciphertext back to text). A call with a
+wait-to-ship list), pdd.open.decrypt.batch (receiver ciphertext back to text) and
+pdd.logistics.online.send (the merchant's shipment, carrier and tracking number). A call with a
 bad sign, a wrong client_id or token gets PDD's `error_response`, as do the injected faults.
 """
 
@@ -17,11 +18,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from orderhub.integrations.channels.pdd.carriers import carrier_of
 from orderhub.integrations.channels.pdd.render import CN, Cipher, render
 from orderhub.integrations.channels.pdd.signing import param_text, verify
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.simkit import (
     OrderFactory,
+    ShipOutcome,
     SimOrder,
     SimStore,
     control_router,
@@ -112,6 +115,7 @@ class Gateway:
             "pdd.order.list.get": self._list_by_confirm_time,
             "pdd.order.number.list.get": self._number_list,
             "pdd.open.decrypt.batch": self._decrypt,
+            "pdd.logistics.online.send": self._send,
         }.get(params["type"])
         if handler is None:
             raise PddError(E_PARAM, f"type {params['type']} 不存在")
@@ -232,6 +236,30 @@ class Gateway:
                 }
             )
         return {"open_decrypt_batch_response": {"data_decrypt_list": answers}}
+
+    def _send(self, params: dict[str, str]) -> dict[str, Any]:
+        order_sn = params.get("order_sn") or ""
+        tracking = (params.get("tracking_number") or "").strip()
+        carrier = carrier_of(_integer(params, "logistics_id"))
+        if not order_sn or not tracking:
+            raise PddError(E_MISSING, "缺少参数 order_sn 或 tracking_number")
+        if carrier is None:
+            raise PddError(E_BUSINESS, "快递公司不存在", "logistics_company_not_exist")
+        outcome, _ = self.store.ship(order_sn, carrier, tracking)
+        if outcome in (ShipOutcome.SHIPPED, ShipOutcome.REPEAT):
+            return {"logistics_online_send_response": {"is_success": True}}
+        sub_msg, sub_code = _SEND_REFUSALS[outcome]
+        raise PddError(E_BUSINESS, sub_msg, sub_code)
+
+
+# Modelled: PDD's sub_code / sub_msg for each refusal (the public SDKs do not list them).
+_SEND_REFUSALS = {
+    ShipOutcome.NOT_FOUND: ("订单不存在", "order_not_exist"),
+    ShipOutcome.NOT_PAID: ("订单未成团，不能发货", "order_not_confirmed"),
+    ShipOutcome.CLOSED: ("订单已取消或已全额退款，不能发货", "order_closed"),
+    ShipOutcome.SHIPPED_OTHER: ("订单已发货，运单号不一致", "order_already_shipped"),
+    ShipOutcome.REFUND_PENDING: ("订单售后中，不能发货", "order_in_after_sale"),
+}
 
 
 async def _params(request: Request) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Shopify Admin REST API client for one shop: the orders changed in a window, one order, all ids.
+"""Shopify Admin REST API client for one shop: the orders changed in a window, one order, all ids,
+and shipping one (a fulfillment with tracking on the order's fulfillment orders).
 
 GET /admin/api/<version>/orders.json?status=any&updated_at_min&updated_at_max&order=updated_at asc
 &limit, then the `Link: <...page_info=...>; rel="next"` cursor (later pages take only page_info
@@ -15,15 +16,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from orderhub.domain.fulfilment import Shipment
 from orderhub.integrations.channels.http import ChannelHttp
 from orderhub.integrations.channels.registry import ShopConnection
+from orderhub.integrations.channels.shopify.carriers import tracking_company
 from orderhub.integrations.channels.shopify.payloads import with_derived
 from orderhub.integrations.channels.shopify.signing import auth_headers
-from orderhub.services.ports import ChannelPage, ChannelUnavailable
+from orderhub.services.ports import ChannelPage, ChannelUnavailable, ShipmentRefused
 
 CHANNEL_NAME = "shopify"
 API_VERSION = "2025-01"
 MAX_PAGE = 250
+# Fulfillment order statuses that still take a fulfillment (closed, cancelled, on_hold... do not).
+FULFILLABLE = frozenset({"open", "in_progress"})
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
@@ -99,6 +104,59 @@ class ShopifyClient:
             if result.next_page is None:
                 return list(seen)
             page = result.next_page
+
+    # -- shipping ----------------------------------------------------------------------------
+    def ship(self, shipment: Shipment) -> str | None:
+        """A fulfillment with tracking on the order's fulfillment orders; its id.
+
+        Shopify refuses to fulfil a fulfillment order twice (422), so before and after a refusal
+        the order's fulfillments are read: one with this tracking number is our earlier send
+        (outbox delivery is at least once, and a POST retried after a timeout may have landed).
+        """
+        company = tracking_company(shipment.carrier)
+        no = shipment.channel_order_no
+        response = self._get(f"orders/{no}/fulfillment_orders.json", {})
+        if response.status_code == 404:
+            raise ShipmentRefused(f"shopify order {no} is not known to the shop", code="404")
+        orders = response.json().get("fulfillment_orders") or []
+        fulfillable = [fo for fo in orders if fo.get("status") in FULFILLABLE]
+        if not fulfillable and (earlier := self._fulfilled_with(no, shipment.tracking_no)):
+            return earlier
+        if not orders:
+            raise ShipmentRefused(f"shopify order {no} has no fulfillment order", code="404")
+        body = {
+            "fulfillment": {
+                "line_items_by_fulfillment_order": [
+                    {"fulfillment_order_id": fo["id"]} for fo in fulfillable or orders
+                ],
+                "tracking_info": {"number": shipment.tracking_no, "company": company},
+                # the channel's own shipping mail would duplicate OrderHub's notifications
+                "notify_customer": False,
+            }
+        }
+        url = f"/admin/api/{self.api_version}/fulfillments.json"
+        posted = self.http.request(
+            "POST", url, json=body, headers=auth_headers(self.connection.access_token)
+        )
+        if posted.is_success:
+            return str((posted.json().get("fulfillment") or {}).get("id", "")) or None
+        if posted.status_code == 422:
+            if earlier := self._fulfilled_with(no, shipment.tracking_no):
+                return earlier
+            raise ShipmentRefused(f"shopify order {no}: {_errors(posted)}", code="422")
+        raise ChannelUnavailable(
+            f"shopify shop {self.connection.shop}: HTTP {posted.status_code} from {url}: "
+            f"{_errors(posted)}"
+        )
+
+    def _fulfilled_with(self, no: str, tracking_no: str) -> str | None:
+        """The id of the order's successful fulfillment carrying this tracking number, if any."""
+        order = self.fetch_order(no) or {}
+        for fulfillment in order.get("fulfillments") or []:
+            numbers = {fulfillment.get("tracking_number"), *fulfillment.get("tracking_numbers", [])}
+            if fulfillment.get("status") == "success" and tracking_no in numbers:
+                return str(fulfillment.get("id"))
+        return None
 
     def close(self) -> None:
         self.http.close()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from orderhub.domain.mapping import ChannelState
 from orderhub.domain.money import exponent
+from orderhub.integrations.channels.shopify.carriers import TRACKING_COMPANIES
 from orderhub.integrations.channels.simkit import SimOrder
 
 SHOP_ZONE = ZoneInfo("America/New_York")
@@ -115,18 +116,7 @@ def render_order(order: SimOrder) -> dict[str, Any]:
         if order.refund_requested or financial == "refunded"
         else []
     )
-    fulfillments = (
-        [
-            {
-                "id": oid * 10 + 2,
-                "status": "success",
-                "tracking_company": order.carrier or None,
-                "tracking_number": order.tracking_no or None,
-            }
-        ]
-        if fulfillment
-        else []
-    )
+    fulfillments = [fulfillment_of(order)] if fulfillment else []
     return {
         "id": oid,
         "name": f"#{order_number(order.no)}",
@@ -163,4 +153,58 @@ def render_order(order: SimOrder) -> dict[str, Any]:
         "payment_gateway_names": ["shopify_payments"],
         "refunds": refunds,
         "fulfillments": fulfillments,
+    }
+
+
+FULFILLMENT_ORDER_SUFFIX = 3  # fulfillment order id = order id * 10 + 3 (one per order here)
+
+
+def fulfillment_of(order: SimOrder) -> dict[str, Any]:
+    """The order's one fulfillment, as orders/{id}.json and fulfillments.json write it."""
+    oid = int(order.no)
+    company = TRACKING_COMPANIES.get(order.carrier, order.carrier) or None
+    return {
+        "id": oid * 10 + 2,
+        "order_id": oid,
+        "status": "success",
+        "created_at": shop_time(order.modified_at),
+        "tracking_company": company,
+        "tracking_number": order.tracking_no or None,
+        "tracking_numbers": [order.tracking_no] if order.tracking_no else [],
+        "line_items": [{"id": oid * 100 + n + 1, "sku": x.sku} for n, x in enumerate(order.lines)],
+    }
+
+
+def fulfillment_order_status(order: SimOrder) -> str:
+    """Open until shipped; closed once every line left, or when the order was cancelled."""
+    if order.state is ChannelState.PARTLY_SHIPPED:
+        return "in_progress"
+    if order.state in (ChannelState.AWAITING_PAYMENT, ChannelState.PAID):
+        return "open"
+    return "closed"
+
+
+def fulfillment_order_of(order: SimOrder) -> dict[str, Any]:
+    """The order's one fulfillment order (every line from the one location)."""
+    oid = int(order.no)
+    fo_id = oid * 10 + FULFILLMENT_ORDER_SUFFIX
+    status = fulfillment_order_status(order)
+    open_ = status in ("open", "in_progress")
+    return {
+        "id": fo_id,
+        "order_id": oid,
+        "status": status,
+        "request_status": "unsubmitted",
+        "assigned_location_id": 1,
+        "supported_actions": ["create_fulfillment", "hold", "move"] if open_ else [],
+        "line_items": [
+            {
+                "id": fo_id * 100 + n + 1,
+                "fulfillment_order_id": fo_id,
+                "line_item_id": oid * 100 + n + 1,
+                "quantity": line.quantity,
+                "fulfillable_quantity": line.quantity if open_ else 0,
+            }
+            for n, line in enumerate(order.lines)
+        ],
     }

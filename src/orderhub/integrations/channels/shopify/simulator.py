@@ -1,4 +1,5 @@
-"""A local Shopify Admin REST API: orders.json with cursor paging, orders/{id}.json, webhooks.
+"""A local Shopify Admin REST API: orders.json with cursor paging, orders/{id}.json, an order's
+fulfillment_orders.json, fulfillments.json (shipping with tracking), webhooks.
 
 Speaks what a real shop does: `X-Shopify-Access-Token` or 401 with Shopify's error text;
 `{"errors": ...}` bodies for 400/401/404/429/500; `X-Shopify-Shop-Api-Call-Limit` on answers
@@ -27,14 +28,19 @@ from fastapi import FastAPI, Request, Response
 from orderhub.domain.mapping import ChannelState
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.shopify import signing
+from orderhub.integrations.channels.shopify.carriers import carrier_of
 from orderhub.integrations.channels.shopify.render import (
+    FULFILLMENT_ORDER_SUFFIX,
     ID_PREFIX,
     SHOP_DOMAIN,
     SHOP_ZONE,
+    fulfillment_of,
+    fulfillment_order_of,
     render_order,
 )
 from orderhub.integrations.channels.simkit import (
     OrderFactory,
+    ShipOutcome,
     SimOrder,
     SimStore,
     control_router,
@@ -233,4 +239,66 @@ def create_app(options: SimulatorOptions) -> FastAPI:
             return _errors(404, "Not Found")
         return answer({"order": render_order(found)})
 
+    @app.get("/admin/api/{version}/orders/{order_id}/fulfillment_orders.json")
+    def fulfillment_orders(request: Request, version: str, order_id: str) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        found = store.orders.get(order_id)
+        if found is None:
+            return _errors(404, "Not Found")
+        return answer({"fulfillment_orders": [fulfillment_order_of(found)]})
+
+    @app.post("/admin/api/{version}/fulfillments.json", status_code=201)
+    async def fulfill(request: Request, version: str) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        try:
+            wanted = _FulfillmentAsked.read(await request.body())
+        except ValueError as error:
+            return _errors(400, {"fulfillment": [str(error)]})
+        order = store.orders.get(wanted.order_no)
+        if order is None:
+            return _errors(404, "Not Found")
+        status = fulfillment_order_of(order)["status"]
+        if status in ("open", "in_progress"):
+            carrier = carrier_of(wanted.company) or wanted.company
+            outcome, shipped = store.ship(order.no, carrier, wanted.number, ship_unpaid=True)
+            if outcome is ShipOutcome.SHIPPED and shipped is not None:
+                response = answer({"fulfillment": fulfillment_of(shipped)})
+                response.status_code = 201
+                return response
+            status = fulfillment_order_of(store.orders[order.no])["status"]
+        # modelled wording; Shopify answers an unfulfillable fulfillment order with 422
+        fo_id = wanted.fulfillment_order_id
+        return _errors(422, [f"Fulfillment order {fo_id} has an unfulfillable status= {status}."])
+
     return app
+
+
+@dataclass(frozen=True)
+class _FulfillmentAsked:
+    """The parts of a fulfillments.json body the simulator acts on."""
+
+    fulfillment_order_id: int
+    number: str
+    company: str
+
+    @property
+    def order_no(self) -> str:
+        # fulfillment order ids are the order id * 10 + a suffix (render.py)
+        if self.fulfillment_order_id % 10 != FULFILLMENT_ORDER_SUFFIX:
+            return ""
+        return str(self.fulfillment_order_id // 10)
+
+    @classmethod
+    def read(cls, body: bytes) -> _FulfillmentAsked:
+        try:
+            fulfillment = json.loads(body)["fulfillment"]
+            by_order = fulfillment["line_items_by_fulfillment_order"]
+            fo_id = int(by_order[0]["fulfillment_order_id"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ValueError(
+                "line_items_by_fulfillment_order needs a fulfillment_order_id"
+            ) from None
+        tracking = fulfillment.get("tracking_info") or {}
+        return cls(fo_id, str(tracking.get("number") or ""), str(tracking.get("company") or ""))

@@ -7,7 +7,9 @@ and time formats, signing, paging) and mounts `control_router` for tests and the
     POST /_sim/orders   {"count": 50}            create orders now (webhooks fire for push channels)
     POST /_sim/advance  {"count": 20}            move orders on: pay, ship, complete, cancel, refund
     PUT  /_sim/faults   {"rate_429": 0.1, ...}   what to inject from now on
-    GET  /_sim/orders                             the ground truth: every order number and version
+    POST /_sim/orders/{no}/refund                 refund (close) one order now
+    GET  /_sim/orders                             the ground truth: every order number, version,
+                                                  state, carrier and tracking no
 
 Faults, each a probability: 429 (with Retry-After), 500, timeout (the answer comes after
 `timeout_s`), duplicate (a page repeats an order), out_of_order (a page carries an older version
@@ -27,7 +29,7 @@ from orderhub.integrations.channels.simkit.server import (
     control_router,
     fault_middleware,
 )
-from orderhub.integrations.channels.simkit.store import Faults, SimStore
+from orderhub.integrations.channels.simkit.store import Faults, ShipOutcome, SimStore
 
 __all__ = [
     "CATALOGUE",
@@ -35,6 +37,7 @@ __all__ = [
     "Faults",
     "OrderFactory",
     "RunningServer",
+    "ShipOutcome",
     "SimLine",
     "SimOrder",
     "SimStore",

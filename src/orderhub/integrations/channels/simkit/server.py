@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
@@ -67,6 +68,17 @@ def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None =
     def advance(body: _Count) -> dict[str, Any]:
         return {"moved": [o.no for o in store.advance(body.count, ship=body.ship)]}
 
+    @router.post("/orders/{no}/refund")
+    def refund(no: str) -> Response:
+        """Refund (close) one order now, so a test can prove a refused shipment."""
+        if no not in store.orders:
+            return Response(status_code=404)
+        order = store.refund(no)
+        return Response(
+            json.dumps({"no": order.no, "version": order.version, "state": order.state.value}),
+            media_type="application/json",
+        )
+
     @router.put("/faults")
     def set_faults(body: dict[str, float]) -> dict[str, Any]:
         try:
@@ -94,6 +106,10 @@ def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None =
                     "state": o.state.value,
                     "modified_at": o.modified_at.isoformat(),
                     "visible": visible(o) if visible else True,
+                    "refund_requested": o.refund_requested,
+                    # OrderHub's carrier code, whatever the channel calls it on the wire
+                    "carrier": o.carrier,
+                    "tracking_no": o.tracking_no,
                 }
                 for no, o in current.items()
             }

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from orderhub.domain.mapping import ChannelState
@@ -47,6 +48,21 @@ class Faults:
             raise ValueError(f"unknown faults {sorted(unknown)}; known: {sorted(known)}")
         for name, value in values.items():
             setattr(self, name, value)
+
+
+class ShipOutcome(StrEnum):
+    """What a merchant's "it shipped" call finds; each simulator answers it in its own words."""
+
+    SHIPPED = "shipped"  # moved to shipped now, as a new version
+    REPEAT = "repeat"  # already shipped with this very tracking no
+    SHIPPED_OTHER = "shipped_other"  # already shipped with another tracking no
+    NOT_FOUND = "not_found"
+    NOT_PAID = "not_paid"
+    CLOSED = "closed"  # cancelled or refunded
+    REFUND_PENDING = "refund_pending"  # paid, but the buyer asked for the money back
+
+
+_SHIPPED_STATES = (ChannelState.PARTLY_SHIPPED, ChannelState.SHIPPED, ChannelState.COMPLETED)
 
 
 class SimStore:
@@ -97,6 +113,44 @@ class SimStore:
             at = max(self.now(), current.modified_at + timedelta(seconds=1))
             return self._save(
                 replace(current, modified_at=at, version=current.version + 1, **changes), "update"
+            )
+
+    def ship(
+        self,
+        no: str,
+        carrier: str,
+        tracking_no: str,
+        *,
+        ship_unpaid: bool = False,
+        refund_blocks: bool = False,
+    ) -> tuple[ShipOutcome, SimOrder | None]:
+        """The merchant says `no` left with `carrier` / `tracking_no`; checked and applied at once,
+        so two concurrent calls cannot both ship. `ship_unpaid`: the channel lets a merchant ship
+        before payment (Shopify's net terms); `refund_blocks`: a pending refund request stops it."""
+        with self._lock:
+            order = self.orders.get(no)
+            if order is None:
+                return ShipOutcome.NOT_FOUND, None
+            if order.state is ChannelState.CANCELLED:
+                return ShipOutcome.CLOSED, order
+            if order.state in _SHIPPED_STATES:
+                same = order.tracking_no == tracking_no
+                return (ShipOutcome.REPEAT if same else ShipOutcome.SHIPPED_OTHER), order
+            if order.state is ChannelState.AWAITING_PAYMENT and not ship_unpaid:
+                return ShipOutcome.NOT_PAID, order
+            if order.refund_requested and refund_blocks:
+                return ShipOutcome.REFUND_PENDING, order
+            shipped = self.change(
+                no, state=ChannelState.SHIPPED, carrier=carrier, tracking_no=tracking_no
+            )
+            return ShipOutcome.SHIPPED, shipped
+
+    def refund(self, no: str) -> SimOrder:
+        """The buyer is refunded in full before shipping (or an unpaid order is closed)."""
+        with self._lock:
+            order = self.orders[no]
+            return self.change(
+                no, state=ChannelState.CANCELLED, refund_requested=order.paid_at is not None
             )
 
     def advance(self, count: int, *, ship: bool = True) -> list[SimOrder]:

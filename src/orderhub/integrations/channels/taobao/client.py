@@ -28,12 +28,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from orderhub.domain.fulfilment import Shipment
 from orderhub.integrations.channels.http import ChannelHttp
 from orderhub.integrations.channels.registry import ShopConnection
 from orderhub.integrations.channels.taobao import protocol as top
+from orderhub.integrations.channels.taobao import shipping
+from orderhub.integrations.channels.taobao.protocol import TopError
 from orderhub.integrations.channels.taobao.receivers import tid_of, with_receivers
 from orderhub.integrations.channels.taobao.signing import sign
 from orderhub.services.ports import ChannelPage, ChannelUnavailable
+
+__all__ = ["TaobaoClient", "TopError", "throttled"]
 
 CHANNEL_NAME = "taobao"
 TRADE_FIELDS = (
@@ -43,18 +48,6 @@ TRADE_FIELDS = (
     "receiver_mobile,receiver_phone,receiver_state,receiver_city,receiver_district,receiver_town,"
     "receiver_address,receiver_zip,receiver_country,oaid,orders"
 )
-
-
-class TopError(ChannelUnavailable):
-    """TOP refused the call with an error_response that retrying does not cure."""
-
-    def __init__(self, method: str, error: dict[str, Any]) -> None:
-        self.code = str(error.get("code", ""))
-        self.msg = str(error.get("msg", ""))
-        self.sub_code = str(error.get("sub_code", ""))
-        self.sub_msg = str(error.get("sub_msg", ""))
-        detail = f" ({self.sub_code}: {self.sub_msg})" if self.sub_code else ""
-        super().__init__(f"taobao {method}: error {self.code} {self.msg}{detail}")
 
 
 def throttled(response: Any) -> str | None:
@@ -265,6 +258,12 @@ class TaobaoClient:
             numbers.update(tid_of(t) for t in trades)
             if page is None:
                 return sorted(numbers)
+
+    # -- telling TOP the trade shipped ------------------------------------------------------
+    def ship(self, shipment: Shipment) -> str | None:
+        """taobao.logistics.offline.send; TOP gives no reference of its own, so None."""
+        shipping.ship(self.call, shipment)
+        return None
 
     def close(self) -> None:
         self._http.close()

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from orderhub.services.ports import ChannelUnavailable
+
 GATEWAY_PATH = "/router/rest"
 # TOP writes every time (system `timestamp`, query windows, trade fields) in GMT+8, no offset.
 TOP_ZONE = ZoneInfo("Asia/Shanghai")
@@ -33,6 +35,16 @@ INVALID_VERSION = 33
 MISSING_ARGUMENTS = 40
 INVALID_ARGUMENTS = 41
 TRADE_NOT_EXIST = "isv.trade-not-exist"
+# taobao.logistics.offline.send refusals (error 15, these sub_codes): B01 no such trade, B04 the
+# trade is closed or already shipped ("不能重复发货", a repeat included), B60 the waybill number
+# does not fit the company's rule.
+OFFLINE_SEND = "taobao.logistics.offline.send"
+SEND_NO_TRADE = "isv.logistics-offline-service-error:B01"
+SEND_BAD_STATE = "isv.logistics-offline-service-error:B02"
+SEND_SHIPPED_OR_CLOSED = "isv.logistics-offline-service-error:B04"
+SEND_BAD_WAYBILL = "isv.logistics-offline-service-error:B60"
+# Trade statuses that mean "the goods left": a B04 on one of these may be our own earlier send.
+SHIPPED_STATUSES = frozenset({"WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FINISHED"})
 
 
 def top_time(at: datetime) -> str:
@@ -62,3 +74,15 @@ def yuan(minor: int) -> str:
     """Fen -> TOP's yuan string with two decimals ('12.30'); never through float."""
     sign = "-" if minor < 0 else ""
     return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
+
+
+class TopError(ChannelUnavailable):
+    """TOP refused the call with an error_response that retrying does not cure."""
+
+    def __init__(self, method: str, error: dict[str, Any]) -> None:
+        self.code = str(error.get("code", ""))
+        self.msg = str(error.get("msg", ""))
+        self.sub_code = str(error.get("sub_code", ""))
+        self.sub_msg = str(error.get("sub_msg", ""))
+        detail = f" ({self.sub_code}: {self.sub_msg})" if self.sub_code else ""
+        super().__init__(f"taobao {method}: error {self.code} {self.msg}{detail}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from orderhub.domain.mapping import ChannelState
 from orderhub.integrations.channels.simkit import SimOrder
+from orderhub.integrations.channels.taobao.carriers import company_name
 from orderhub.integrations.channels.taobao.protocol import top_time, yuan
 
 TID_PREFIX = "3712000000"  # tids are 19-digit numbers, beyond a float's exact range
@@ -24,7 +25,6 @@ _STATUS = {
     ChannelState.SHIPPED: "WAIT_BUYER_CONFIRM_GOODS",
     ChannelState.COMPLETED: "TRADE_FINISHED",
 }
-_CARRIERS = {"SF": "顺丰速运", "YTO": "圆通速递", "ZTO": "中通快递"}
 
 
 def status_of(order: SimOrder) -> str:
@@ -76,7 +76,7 @@ def trade_of(order: SimOrder, *, secret: str) -> dict[str, Any]:
                 "payment": yuan(after + (order.shipping_fee if single else 0)),
                 "status": status,
                 "refund_status": refund,
-                "logistics_company": _CARRIERS.get(order.carrier, order.carrier),
+                "logistics_company": company_name(order.carrier) if order.carrier else "",
                 "invoice_no": order.tracking_no,
             }
         )
@@ -96,6 +96,8 @@ def trade_of(order: SimOrder, *, secret: str) -> dict[str, Any]:
         "created": top_time(order.created_at),
         "modified": top_time(order.modified_at),
         "pay_time": top_time(order.paid_at) if order.paid_at else None,
+        # modelled: the time of the version that carried the waybill in
+        "consign_time": top_time(order.modified_at) if order.tracking_no else None,
         "end_time": top_time(order.modified_at) if finished else None,
         "buyer_nick": _mask(order.buyer_nick, 1),
         "buyer_open_uid": "AAH" + hashlib.sha256(order.buyer_id.encode()).hexdigest()[:21],

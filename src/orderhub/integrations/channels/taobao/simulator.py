@@ -1,5 +1,6 @@
 """A local TOP gateway: POST/GET /router/rest with TOP's system parameters, signature check, error
-envelopes and the trade calls OrderHub uses, over a SimStore of numeric-tid trades.
+envelopes and the trade calls OrderHub uses (pull, one trade, decrypt, offline logistics send),
+over a SimStore of numeric-tid trades.
 
 Faults are TOP-shaped: TOP never answers HTTP 429; an app over its limit gets HTTP 200 with
 error_response code 7 "App Call Limited", and a failing backend gets code 15 with an isp.* sub_code.
@@ -21,12 +22,14 @@ from fastapi.responses import JSONResponse
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.simkit import (
     OrderFactory,
+    ShipOutcome,
     SimOrder,
     SimStore,
     control_router,
     fault_middleware,
 )
 from orderhub.integrations.channels.taobao import protocol as top
+from orderhub.integrations.channels.taobao.carriers import carrier_of
 from orderhub.integrations.channels.taobao.render import (
     TID_PREFIX,
     oaid_of,
@@ -89,6 +92,7 @@ class Gateway:
             "taobao.trades.sold.get": self.sold,
             "taobao.trade.fullinfo.get": self.fullinfo,
             "taobao.top.oaid.decrypt": self.decrypt,
+            top.OFFLINE_SEND: self.offline_send,
         }
 
     def answer(self, params: dict[str, str]) -> dict[str, Any]:
@@ -211,6 +215,40 @@ class Gateway:
                 current = oaid_of(versions[-1], secret) == oaid
                 receivers.append(receiver_of(known[-1], oaid, matched=current))
         return {"receiver_list": {"receiver": receivers}}
+
+    def offline_send(self, params: dict[str, str]) -> dict[str, Any]:
+        tid, out_sid = _required(params, "tid"), _required(params, "out_sid")
+        code = _required(params, "company_code")
+        carrier = carrier_of(code)
+        if carrier is None:  # modelled: TOP's exact sub_code for an unknown company
+            raise _Refused(
+                top.REMOTE_SERVICE_ERROR,
+                "Remote service error",
+                "isv.invalid-parameter",
+                f"物流公司编码 {code} 不存在",
+            )
+        if not out_sid.isalnum():
+            raise _Refused(
+                top.REMOTE_SERVICE_ERROR,
+                "Remote service error",
+                top.SEND_BAD_WAYBILL,
+                "运单号不符合规则",
+            )
+        outcome, _ = self.store.ship(tid, carrier, out_sid)
+        if outcome is ShipOutcome.SHIPPED:
+            return {"shipping": {"is_success": True}}
+        sub_code, sub_msg = _SEND_REFUSALS.get(
+            outcome,
+            (top.SEND_SHIPPED_OR_CLOSED, "订单状态不对该物流订单已经发货或者已关闭，不能重复发货"),
+        )
+        raise _Refused(top.REMOTE_SERVICE_ERROR, "Remote service error", sub_code, sub_msg)
+
+
+# TOP refuses even a repeat of the same waybill (B04); the client checks the trade on a B04.
+_SEND_REFUSALS = {
+    ShipOutcome.NOT_FOUND: (top.SEND_NO_TRADE, "订单不存在"),
+    ShipOutcome.NOT_PAID: (top.SEND_BAD_STATE, "订单状态不对，买家尚未付款"),
+}
 
 
 def _fault_body(status: int) -> bytes:
