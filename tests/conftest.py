@@ -110,6 +110,9 @@ def hub(database_url: str) -> Iterator[Hub]:
         secret_key="test-secret",
         log_level="WARNING",
         review_required=True,
+        # Stock and the warehouse hand-off are off here; the fulfilment tests switch them on.
+        reserve_stock=False,
+        auto_allocate=False,
     )
     hub = bootstrap(settings, hasher=CHEAP_HASHER)
     wipe(hub.engine)
@@ -171,6 +174,9 @@ def console_hub(tmp_path: Path, roles: Sequence[str], password: str) -> Iterator
         secret_key="test-secret",
         log_level="WARNING",
         review_required=True,
+        # Stock and the warehouse hand-off are off here; the fulfilment tests switch them on.
+        reserve_stock=False,
+        auto_allocate=False,
     )
     hub = bootstrap(settings, hasher=CHEAP_HASHER)
     for role in roles:

@@ -26,6 +26,7 @@ from orderhub.api import settings as api_settings
 from orderhub.api import shops as api_shops
 from orderhub.api import skus as api_skus
 from orderhub.api import webhooks as api_webhooks
+from orderhub.api import wms as api_wms
 from orderhub.bootstrap import Hub
 from orderhub.errors import OrderHubError
 from orderhub.web import routes as web
@@ -107,6 +108,7 @@ def create_app(hub: Hub) -> Any:
         api_skus.router,
         api_webhooks.router,
         api_imports.router,
+        api_wms.router,
         web.router,
     ):
         app.include_router(router)

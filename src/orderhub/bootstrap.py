@@ -15,9 +15,14 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from orderhub.config import Settings
+from orderhub.domain.shops import Shop
+from orderhub.domain.warehouses import Warehouse
 from orderhub.integrations.channels.connect import Channels
+from orderhub.integrations.delivery import Deliveries
+from orderhub.integrations.wms.connect import Wms
 from orderhub.passwords import Argon2Hasher
-from orderhub.services.ports import Clock, PasswordHasher
+from orderhub.services.fulfilment.deliveries import RetryPolicy
+from orderhub.services.ports import Clock, FlowPolicy, PasswordHasher, Sender
 from orderhub.storage.database import ensure_migrated, make_engine
 from orderhub.storage.uow import SqlUnitOfWorkFactory
 
@@ -32,9 +37,51 @@ class Hub:
     hasher: PasswordHasher
     secret_key: str
     channels: Channels
+    wms: Wms
+    deliveries: Deliveries
+
+    def retry_policy(self) -> RetryPolicy:
+        s = self.settings
+        return RetryPolicy(s.outbox_max_attempts, s.outbox_backoff_base_s, s.outbox_backoff_max_s)
 
     def close(self) -> None:
+        self.deliveries.close()
+        self.wms.close()
         self.engine.dispose()
+
+
+def flow_policy(settings: Settings) -> FlowPolicy:
+    return FlowPolicy(
+        reserve_stock=settings.reserve_stock,
+        auto_allocate=settings.auto_allocate,
+        default_warehouse=settings.default_warehouse,
+        publish_events=bool(settings.nats_url),
+    )
+
+
+def _deliveries(
+    settings: Settings, uows: SqlUnitOfWorkFactory, channels: Channels, wms: Wms
+) -> Deliveries:
+    def warehouse(code: str) -> Warehouse:
+        with uows.read_only() as uow:
+            return uow.warehouses.get(code)
+
+    def shop(code: str) -> Shop:
+        with uows.read_only() as uow:
+            return uow.shops.get(code)
+
+    events = None
+    if settings.nats_url:
+        url = settings.nats_url
+
+        def events() -> Sender:
+            from orderhub.integrations.events.nats import NatsEventSender
+
+            return NatsEventSender(
+                url, stream=settings.nats_stream, subject_prefix=settings.nats_subject_prefix
+            )
+
+    return Deliveries(wms=wms, channels=channels, warehouse=warehouse, shop=shop, events=events)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -102,14 +149,21 @@ def bootstrap(
             "ORDERHUB_SECRET_KEY is not set; using a random key, so sign-ins end when the server "
             "restarts"
         )
+    uows = SqlUnitOfWorkFactory(
+        engine, clock, credentials_cipher(settings), flow=flow_policy(settings)
+    )
+    channels = Channels(Path(settings.mapping_dir) if settings.mapping_dir else None)
+    wms = Wms()
     return Hub(
         settings=settings,
         engine=engine,
-        uow=SqlUnitOfWorkFactory(engine, clock, credentials_cipher(settings)),
+        uow=uows,
         hasher=hasher
         or Argon2Hasher(
             time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_cost_kib
         ),
         secret_key=secret,
-        channels=Channels(Path(settings.mapping_dir) if settings.mapping_dir else None),
+        channels=channels,
+        wms=wms,
+        deliveries=_deliveries(settings, uows, channels, wms),
     )

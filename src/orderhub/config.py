@@ -41,3 +41,24 @@ class Settings(BaseSettings):
     worker_enabled: bool = True
     # New orders a second each simulator makes under `orderhub serve --simulators`.
     simulator_rate: float = 0.5
+    # Paying reserves an order's lines; an order short of stock waits in out_of_stock.
+    reserve_stock: bool = True
+    # An approved order is allocated at once and pushed to its warehouse's WMS.
+    auto_allocate: bool = True
+    # Where a shop's orders ship from when the shop names no warehouse.
+    default_warehouse: str = "WH-MAIN"
+    # NATS JetStream for change events (e.g. nats://127.0.0.1:4222); unset, events are only kept.
+    nats_url: str | None = None
+    nats_stream: str = "ORDERHUB"
+    nats_subject_prefix: str = "orderhub"
+    # The outbox relay: messages claimed per round, how long a claim lasts (a worker killed
+    # mid-delivery frees its messages after it), tries before a message is dead, the backoff.
+    outbox_batch: int = 500
+    outbox_lease_s: float = 30.0
+    outbox_max_attempts: int = 10
+    outbox_backoff_base_s: float = 1.0
+    outbox_backoff_max_s: float = 600.0
+    # How often an idle relay looks for due messages.
+    outbox_poll_s: float = 0.2
+    # How often the worker pulls on-hand figures from each WMS (0: never).
+    stock_pull_interval_s: float = 600.0

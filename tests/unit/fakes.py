@@ -12,6 +12,7 @@ from orderhub.domain.accounts import ApiToken, User
 from orderhub.domain.orders import CustomFieldDef, Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.errors import ConcurrentUpdate, DuplicateOrder, NotFound
+from orderhub.services.ports import Command, FlowPolicy
 from tests.factories import T0
 
 
@@ -141,7 +142,10 @@ class FakeUnitOfWork:
         self.custom_fields = FakeCustomFields()
         self.users = FakeUsers()
         self.tokens = FakeTokens(self.users)
-        self.outbox: list[tuple[str, OrderEvent]] = []
+        # Stock and the warehouse are out of these unit tests' scope (integration tests cover them).
+        self.flow = FlowPolicy(reserve_stock=False, auto_allocate=False)
+        self.published: list[tuple[str, OrderEvent]] = []
+        self.sent: list[Command] = []
         self.commits = 0
         self._pending: list[OrderEvent] = []
         self._snapshot: dict[int, Order] = {}
@@ -158,9 +162,12 @@ class FakeUnitOfWork:
     def record(self, order: Order, event: OrderEvent) -> None:
         self._pending.append(dataclasses.replace(event, order_id=order.id))
 
+    def send(self, command: Command) -> None:
+        self.sent.append(command)
+
     def commit(self) -> None:
         self.orders.timeline.extend(self._pending)
-        self.outbox.extend((e.action, e) for e in self._pending)
+        self.published.extend((e.action, e) for e in self._pending)
         self._pending = []
         self._snapshot = copy.deepcopy(self.orders.rows)
         self.commits += 1

@@ -28,7 +28,7 @@ def test_creating_an_order_writes_it_and_its_first_event_together(uow: FakeUnitO
     created = orders.create_order(uow, an_order(), actor=_actor(), review_required=True)
     assert created.order.id == 1
     assert [e.action for e in uow.orders.timeline] == ["create"]
-    assert uow.commits == 1 and len(uow.outbox) == 1
+    assert uow.commits == 1 and len(uow.published) == 1
 
 
 def test_a_paid_order_enters_review_in_the_same_transaction(uow: FakeUnitOfWork) -> None:

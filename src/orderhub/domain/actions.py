@@ -74,6 +74,22 @@ def _event(
     )
 
 
+def note(
+    order: Order,
+    action: str,
+    *,
+    actor: Actor,
+    at: datetime,
+    source: str,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> OrderEvent:
+    """A fact on the timeline that moves no state (the WMS took it, the channel was told...)."""
+    return _event(
+        order, action, order.status, actor=actor, at=at, source=source, reason=reason, detail=detail
+    )
+
+
 def created(
     order: Order, *, actor: Actor, at: datetime, source: str, correlation_id: str | None = None
 ) -> OrderEvent:

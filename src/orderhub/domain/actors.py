@@ -11,6 +11,7 @@ class ActorKind(StrEnum):
     TOKEN = "token"
     SYSTEM = "system"
     CHANNEL = "channel"
+    WAREHOUSE = "warehouse"
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,8 @@ class Actor:
 
 
 SYSTEM = Actor(id="system", name="system", kind=ActorKind.SYSTEM, role="system")
+
+
+def warehouse_actor(code: str) -> Actor:
+    """The WMS of warehouse `code`: it owns the fulfilment facts it reports."""
+    return Actor(id=f"wms:{code}", name=f"wms/{code}", kind=ActorKind.WAREHOUSE, role="wms")

@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from orderhub.domain.orders import Order
+
 
 class MessageKind(StrEnum):
     """Commands OrderHub sends through the outbox (change events have their own names)."""
@@ -89,3 +91,76 @@ class Shipment:
     tracking_no: str
     shipped_at: datetime
     order_id: int | None = None
+
+
+class StockState(StrEnum):
+    RESERVED = "reserved"  # its lines are held in its warehouse
+    RELEASED = "released"  # cancelled before shipping: given back
+    SHIPPED = "shipped"  # left the warehouse: deducted from on hand
+
+
+def outbound_payload(order: Order, *, queue: str = "default") -> dict[str, Any]:
+    """wms.outbound.create: everything the warehouse needs to pick, pack and ship."""
+    assert order.id is not None and order.warehouse is not None
+    r = order.receiver
+    return {
+        "outbound_no": outbound_no(order.id),
+        "order_id": order.id,
+        "warehouse": order.warehouse,
+        "priority": order.priority,
+        "queue": queue,
+        "shop": order.shop,
+        "channel": order.channel,
+        "channel_order_no": order.channel_order_no,
+        "created_at": order.created_at.isoformat(),
+        "paid_at": order.paid_at.isoformat() if order.paid_at else None,
+        "receiver": {
+            "name": r.name,
+            "phone": r.phone,
+            "province": r.province,
+            "city": r.city,
+            "district": r.district,
+            "address": r.address,
+            "postcode": r.postcode,
+        },
+        "lines": [
+            {"sku": line.sku, "title": line.title, "quantity": line.quantity}
+            for line in order.lines
+        ],
+        "buyer_note": order.buyer_note,
+        "seller_note": order.seller_note,
+    }
+
+
+def cancel_payload(order: Order, reason: str) -> dict[str, Any]:
+    """wms.outbound.cancel: stop the outbound order if it has not shipped."""
+    assert order.id is not None
+    return {
+        "outbound_no": outbound_no(order.id),
+        "order_id": order.id,
+        "warehouse": order.warehouse,
+        "reason": reason,
+    }
+
+
+def shipment_payload(order: Order, shipped_at: datetime) -> dict[str, Any]:
+    """channel.shipment: the carrier and tracking no the channel must show."""
+    return {
+        "order_id": order.id,
+        "channel": order.channel,
+        "shop": order.shop,
+        "channel_order_no": order.channel_order_no,
+        "carrier": order.carrier,
+        "tracking_no": order.tracking_no,
+        "shipped_at": shipped_at.isoformat(),
+    }
+
+
+def shipment_of(payload: dict[str, Any]) -> Shipment:
+    return Shipment(
+        channel_order_no=payload["channel_order_no"],
+        carrier=payload["carrier"],
+        tracking_no=payload["tracking_no"],
+        shipped_at=datetime.fromisoformat(payload["shipped_at"]),
+        order_id=payload.get("order_id"),
+    )

@@ -32,6 +32,8 @@ class StockLevel:
     warehouse: str
     on_hand: int = 0
     reserved: int = 0
+    # As-of time of the WMS count applied last (an older report changes nothing).
+    counted_at: datetime | None = None
 
     @property
     def available(self) -> int:

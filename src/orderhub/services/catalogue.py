@@ -15,6 +15,7 @@ from orderhub.domain.channels import Component, apply_skus
 from orderhub.domain.transitions import Action
 from orderhub.errors import ValidationFailed
 from orderhub.permissions import Permission, require
+from orderhub.services.fulfilment import flow
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 
 
@@ -100,6 +101,6 @@ def _release(uows: UnitOfWorkFactory, order_id: int) -> bool:
             reason="every SKU is mapped now",
         )
         uow.orders.update(order)
-        uow.record(order, event)
+        flow.record(uow, order, [event])
         uow.commit()
     return True

@@ -27,6 +27,7 @@ from orderhub.domain.orders import Order, open_order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import BEFORE_WAREHOUSE, SUSPENDED, Action, ExceptionReason
 from orderhub.errors import IllegalTransition, OrderHubError, ValidationFailed
+from orderhub.services.fulfilment import flow
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger()
@@ -232,8 +233,7 @@ def _create(uow: UnitOfWork, book: SkuBook, mapped: MappedOrder, page: _Page) ->
         order, steps_for(order, mapped, unmapped_skus=unmapped), actor, now, page.review_required
     )
     order.id = uow.orders.add(order)
-    for event in events:
-        uow.record(order, event)
+    flow.record(uow, order, events)
     return order
 
 
@@ -267,8 +267,7 @@ def _update(uow: UnitOfWork, order: Order, mapped: MappedOrder, page: _Page) -> 
         order.buyer_note = mapped.order.buyer_note
     order.channel_modified_at, order.channel_status = mapped.modified_at, mapped.channel_status
     uow.orders.update(order)
-    for event in events:
-        uow.record(order, event)
+    flow.record(uow, order, events)
     return True
 
 

@@ -9,6 +9,7 @@ from orderhub.domain.actors import Actor
 from orderhub.domain.inventory import Movement, MovementKind, StockLevel, needs
 from orderhub.errors import ValidationFailed
 from orderhub.permissions import Permission, require
+from orderhub.services.fulfilment.stock import stock_arrived
 from orderhub.services.ports import UnitOfWork
 
 
@@ -75,6 +76,8 @@ def _change(
                 reference=reference,
             )
         )
+        if delta > 0:
+            stock_arrived(uow, sku, warehouse)
         uow.commit()
     return level
 

@@ -24,6 +24,7 @@ from orderhub.domain.timeline import OrderEvent, Stay, stays, time_in_states
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.errors import AlreadyExists, IdempotencyConflict, OrderHubError
 from orderhub.permissions import ACTION_PERMISSIONS, Permission, require
+from orderhub.services.fulfilment import flow
 from orderhub.services.ports import IdempotencyKeyTaken, UnitOfWork, UnitOfWorkFactory
 
 
@@ -103,8 +104,7 @@ def _create(
         if follow_up is not None:
             events.append(follow_up)
         order.id = uow.orders.add(order)
-        for event in events:
-            uow.record(order, event)
+        flow.record(uow, order, events)
         if idempotency_key is not None:
             uow.idempotency.add(actor.id, idempotency_key, request_hash or "", order.id)
         uow.commit()
@@ -155,8 +155,10 @@ def apply_action(
             source=source,
             correlation_id=correlation_id,
         )
-        uow.record(order, event)
+        uow.orders.update(order)
+        flow.record(uow, order, [event])
         if action is Action.PAY:
+            # After the payment's own follow-ups: short stock may have stopped the order.
             follow_up = actions.advance_after_payment(
                 order,
                 review_required=review_required,
@@ -165,8 +167,8 @@ def apply_action(
                 correlation_id=correlation_id,
             )
             if follow_up is not None:
-                uow.record(order, follow_up)
-        uow.orders.update(order)
+                uow.orders.update(order)
+                flow.record(uow, order, [follow_up])
         uow.commit()
     return order
 

@@ -31,5 +31,5 @@ class SqlInboxRepository:
 
     def set_outcome(self, message_id: str, outcome: str) -> None:
         self._conn.execute(
-            update(inbox).where(inbox.c.message_id == message_id).values(outcome=outcome[:2000])
+            update(inbox).where(inbox.c.message_id == message_id).values(outcome=outcome[:100_000])
         )

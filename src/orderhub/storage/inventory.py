@@ -49,7 +49,13 @@ _INSERT_MOVEMENT = stock_movements.insert()
 
 
 def _level(row: Any) -> StockLevel:
-    return StockLevel(row["sku"], row["warehouse"], int(row["on_hand"]), int(row["reserved"]))
+    return StockLevel(
+        row["sku"],
+        row["warehouse"],
+        int(row["on_hand"]),
+        int(row["reserved"]),
+        counted_at=row["counted_at"],
+    )
 
 
 class SqlInventoryRepository:
@@ -114,7 +120,28 @@ class SqlInventoryRepository:
         source: str,
         reason: str,
     ) -> list[StockLevel]:
-        """All of `asked`, or InsufficientStock naming each short SKU (the caller rolls back)."""
+        """All of `asked`, or InsufficientStock naming each short SKU and nothing changed.
+
+        A savepoint undoes the lines already taken, so the caller's transaction goes on (the
+        order is still saved, in the exception queue)."""
+        savepoint = self._conn.begin_nested()
+        try:
+            results = self._reserve_each(warehouse, asked, order_id, at, source, reason)
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        return results
+
+    def _reserve_each(
+        self,
+        warehouse: str,
+        asked: Sequence[Need],
+        order_id: int,
+        at: datetime,
+        source: str,
+        reason: str,
+    ) -> list[StockLevel]:
         results: list[StockLevel] = []
         short: list[Need] = []
         for need in asked:  # in SKU order (domain.inventory.needs): no lock-order deadlocks
@@ -153,6 +180,13 @@ class SqlInventoryRepository:
             assert refusal is not None
             raise refusal
         return results
+
+    def set_counted(self, sku: str, warehouse: str, as_of: datetime) -> None:
+        self._conn.execute(
+            stock_levels.update()
+            .where(_C.sku == sku, _C.warehouse == warehouse)
+            .values(counted_at=as_of)
+        )
 
     def _record(self, movement: Movement, after: StockLevel) -> None:
         self._conn.execute(

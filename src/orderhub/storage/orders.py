@@ -327,6 +327,21 @@ class SqlOrderRepository:
         self._loaded[order.id] = (order.lines, order.tags)
         self._rows[order.id] = _written(row)
 
+    def waiting_for_stock(self, sku: str, warehouse: str, limit: int = 200) -> list[int]:
+        """Orders out of stock in `warehouse` that need `sku`, oldest payment first."""
+        query = (
+            select(orders.c.id)
+            .where(
+                orders.c.status == "exception",
+                orders.c.exception_reason == "out_of_stock",
+                orders.c.warehouse == warehouse,
+                orders.c.id.in_(select(order_lines.c.order_id).where(order_lines.c.sku == sku)),
+            )
+            .order_by(orders.c.paid_at, orders.c.id)
+            .limit(limit)
+        )
+        return [int(i) for i in self._conn.execute(query).scalars()]
+
     def events(self, order_id: int) -> list[OrderEvent]:
         return [
             event_from_row(r)

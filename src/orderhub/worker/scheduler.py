@@ -13,6 +13,8 @@ import structlog
 
 from orderhub.bootstrap import Hub
 from orderhub.services.channel_sync import pull_shop, reconcile_shop
+from orderhub.services.fulfilment.warehouse_reports import pull_stock
+from orderhub.worker.relay import Relay
 
 log = structlog.get_logger()
 
@@ -30,7 +32,18 @@ class Scheduler:
         self.reconcile_every_s, self.reconcile_window = reconcile_every_s, reconcile_window
         self._stop = threading.Event()
         self._reconciled: dict[str, datetime] = {}
+        self._stock_pulled: dict[str, datetime] = {}
         self._thread: threading.Thread | None = None
+        settings = hub.settings
+        self.relay = Relay(
+            hub.uow,
+            hub.deliveries,
+            batch=settings.outbox_batch,
+            lease_s=settings.outbox_lease_s,
+            policy=hub.retry_policy(),
+            poll_s=settings.outbox_poll_s,
+        )
+        self._relay_thread: threading.Thread | None = None
 
     def run_due(self) -> int:
         """Run what is due now; returns how many jobs ran (for tests and the CLI)."""
@@ -68,6 +81,27 @@ class Scheduler:
                     review_required=self.hub.settings.review_required,
                 )
                 ran += 1
+        return ran + self._pull_stock(now)
+
+    def _pull_stock(self, now: datetime) -> int:
+        every = self.hub.settings.stock_pull_interval_s
+        if every <= 0:
+            return 0
+        with self.hub.uow.read_only() as uow:
+            pulled = [w.code for w in uow.warehouses.list() if w.enabled and w.wms != "none"]
+        ran = 0
+        for code in pulled:
+            last = self._stock_pulled.get(code)
+            if last is not None and (now - last).total_seconds() < every:
+                continue
+            self._stock_pulled[code] = now
+            try:
+                outcomes = pull_stock(self.hub.uow, self.hub.wms, code)
+            except Exception:
+                log.exception("stock pull failed; trying again next time", warehouse=code)
+                continue
+            log.info("stock pulled", warehouse=code, reports=len(outcomes))
+            ran += 1
         return ran
 
     def _loop(self) -> None:
@@ -81,9 +115,15 @@ class Scheduler:
     def start(self) -> Scheduler:
         self._thread = threading.Thread(target=self._loop, name="orderhub-worker", daemon=True)
         self._thread.start()
+        self._relay_thread = threading.Thread(
+            target=self.relay.run, args=(self._stop,), name="orderhub-relay", daemon=True
+        )
+        self._relay_thread.start()
         return self
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        for thread in (self._thread, self._relay_thread):
+            if thread is not None:
+                thread.join(timeout_s)
+        self.relay.close()

@@ -69,6 +69,10 @@ class OrderRepository(Protocol):
         """Save the order if nobody changed it since it was loaded, else ConcurrentUpdate."""
         ...
 
+    def waiting_for_stock(self, sku: str, warehouse: str, limit: int = 200) -> list[int]:
+        """Orders in out_of_stock at `warehouse` that need `sku`, oldest payment first."""
+        ...
+
     def events(self, order_id: int) -> list[OrderEvent]: ...
 
 

@@ -37,6 +37,10 @@ class InventoryRepository(Protocol):
         """All of `asked` or InsufficientStock; never two winners for the last unit."""
         ...
 
+    def set_counted(self, sku: str, warehouse: str, as_of: datetime) -> None:
+        """Remember the as-of time of the WMS count just applied."""
+        ...
+
     def movements(
         self, *, sku: str, warehouse: str | None = None, limit: int = 200
     ) -> list[dict[str, Any]]: ...

@@ -1,0 +1,131 @@
+"""A Sender for every outbox target: the WMS of a warehouse, a shop's channel, the broker."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from orderhub.domain.fulfilment import EVENTS_TARGET, MessageKind, shipment_of
+from orderhub.domain.shops import Shop
+from orderhub.domain.warehouses import Warehouse
+from orderhub.services.ports import (
+    ChannelConnector,
+    ChannelUnavailable,
+    DeliveryResult,
+    OutboxMessage,
+    Outcome,
+    Sender,
+    ShipmentRefused,
+    WmsConnector,
+)
+
+
+class ChannelShipmentSender:
+    """channel.shipment messages through the shop's channel client, one call per order."""
+
+    batch_size = 20
+
+    def __init__(self, shop: Shop, channels: ChannelConnector) -> None:
+        self._shop, self._channels = shop, channels
+
+    def send(self, messages: Sequence[OutboxMessage]) -> list[DeliveryResult]:
+        client = self._channels.client(self._shop)
+        results = []
+        for message in messages:
+            if message.kind != MessageKind.CHANNEL_SHIPMENT:
+                results.append(_unknown(message, self._shop.code))
+                continue
+            try:
+                reference = client.ship(shipment_of(message.payload))
+            except ShipmentRefused as refusal:
+                results.append(
+                    DeliveryResult(
+                        message.message_id, Outcome.REFUSED, refusal.reason, code=refusal.code
+                    )
+                )
+            except ChannelUnavailable as error:
+                results.append(
+                    DeliveryResult(
+                        message.message_id,
+                        Outcome.RETRY,
+                        str(error),
+                        retry_after_s=getattr(error, "retry_after_s", None),
+                    )
+                )
+            else:
+                answer = {"reference": reference} if reference else None
+                results.append(DeliveryResult(message.message_id, Outcome.DELIVERED, answer=answer))
+        return results
+
+    def close(self) -> None:
+        pass  # the channel connector owns the client
+
+
+def _unknown(message: OutboxMessage, where: str) -> DeliveryResult:
+    return DeliveryResult(
+        message.message_id,
+        Outcome.REFUSED,
+        f"{where} takes no '{message.kind}' messages",
+        code="unknown_kind",
+    )
+
+
+class Deliveries:
+    """Finds the Sender for a target; one per target, kept while its configuration is unchanged."""
+
+    def __init__(
+        self,
+        *,
+        wms: WmsConnector,
+        channels: ChannelConnector,
+        warehouse: Callable[[str], Warehouse],
+        shop: Callable[[str], Shop],
+        events: Callable[[], Sender] | None = None,
+    ) -> None:
+        self._wms, self._channels = wms, channels
+        self._warehouse, self._shop, self._events = warehouse, shop, events
+        self._senders: dict[tuple[str, object], Sender] = {}
+        self._lock = threading.Lock()
+
+    def targets_served(self, target: str) -> bool:
+        return target != EVENTS_TARGET or self._events is not None
+
+    def sender(self, target: str) -> Sender:
+        """The target's sender; raises LookupError naming the target when none can serve it."""
+        kind, _, name = target.partition(":")
+        config: object
+        if kind == "wms":
+            config = self._warehouse(name)
+        elif kind == "channel":
+            config = self._shop(name)
+        elif target == EVENTS_TARGET and self._events is not None:
+            config = None
+        else:
+            raise LookupError(f"no sender for outbox target '{target}'")
+        key = (target, getattr(config, "updated_at", None))
+        with self._lock:
+            if key not in self._senders:
+                self._senders[key] = self._make(kind, config)
+            return self._senders[key]
+
+    def rate_per_s(self, target: str) -> float | None:
+        kind, _, name = target.partition(":")
+        if kind == "wms":
+            return self._warehouse(name).rate_per_s
+        if kind == "channel":
+            return self._shop(name).settings.rate_per_s
+        return None
+
+    def _make(self, kind: str, config: object) -> Sender:
+        if isinstance(config, Warehouse):
+            return self._wms.client(config)
+        if isinstance(config, Shop):
+            return ChannelShipmentSender(config, self._channels)
+        assert self._events is not None
+        return self._events()
+
+    def close(self) -> None:
+        with self._lock:
+            for sender in self._senders.values():
+                sender.close()
+            self._senders.clear()

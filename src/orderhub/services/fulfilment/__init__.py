@@ -1,0 +1,1 @@
+"""The fulfilment pipeline: stock, the warehouse hand-off and the channel's shipment."""

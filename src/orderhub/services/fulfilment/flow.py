@@ -1,0 +1,226 @@
+"""What a change of state sets going: stock, the warehouse hand-off, the channel's shipment.
+
+Every service that moves an order records its event through `record`, so the follow-ups happen
+in the same transaction as the change, whoever made it (a person, the channel, the WMS):
+
+- paid (or in review / approved) and nothing reserved yet: reserve the lines in the order's
+  warehouse, all or nothing; short stock sends the order to the exception queue (out_of_stock),
+  and it moves on by itself when stock arrives (`stock_arrived`);
+- approved, with stock: allocated to that warehouse (when auto-allocation is on);
+- allocated to a warehouse run by a WMS: a wms.outbound.create command in the outbox;
+- intercept: a wms.outbound.cancel command; the order waits on hold for the answer;
+- cancelled or voided: reserved stock goes back, an undelivered hand-off is withdrawn;
+- shipped: reserved stock is deducted and the channel is told (channel.shipment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from orderhub.domain import actions
+from orderhub.domain.actors import SYSTEM
+from orderhub.domain.fulfilment import (
+    MessageKind,
+    StockState,
+    cancel_payload,
+    channel_target,
+    outbound_payload,
+    shipment_payload,
+    wms_target,
+)
+from orderhub.domain.inventory import InsufficientStock, Movement, MovementKind, needs
+from orderhub.domain.orders import Order, PaymentStatus
+from orderhub.domain.timeline import OrderEvent
+from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
+from orderhub.errors import NotFound
+from orderhub.services.ports import Command, UnitOfWork
+
+S = OrderStatus
+RESERVE_ON = frozenset({S.PAID, S.PENDING_REVIEW, S.APPROVED})
+SOURCE = "orderhub"
+
+
+def record(uow: UnitOfWork, order: Order, events: Sequence[OrderEvent]) -> None:
+    """Record the events of a change already saved, and everything they set going.
+
+    Follow-ups change the order again (its stock, its warehouse, maybe its state): then it is
+    saved once more, in the same transaction.
+    """
+    before = _moving_parts(order)
+    _record(uow, order, events)
+    if _moving_parts(order) != before:
+        uow.orders.update(order)
+
+
+def _moving_parts(order: Order) -> tuple[object, ...]:
+    return (order.status, order.stock_state, order.warehouse, order.resume_status)
+
+
+def _record(uow: UnitOfWork, order: Order, events: Sequence[OrderEvent]) -> None:
+    for event in events:
+        uow.record(order, event)
+    for event in events:
+        _after(uow, order, event)
+    follow_ups = _next_step(uow, order)
+    if follow_ups:
+        _record(uow, order, follow_ups)
+
+
+def warehouse_for(uow: UnitOfWork, order: Order) -> str:
+    """The order's warehouse: chosen already, else its shop's, else the default."""
+    if order.warehouse:
+        return order.warehouse
+    try:
+        shop_warehouse = uow.shops.get(order.shop).warehouse
+    except NotFound:
+        shop_warehouse = None
+    return shop_warehouse or uow.flow.default_warehouse
+
+
+def reserve(uow: UnitOfWork, order: Order) -> InsufficientStock | None:
+    """Hold all of the order's lines in its warehouse, or nothing and the reason."""
+    assert order.id is not None
+    order.warehouse = warehouse_for(uow, order)
+    try:
+        uow.inventory.reserve(
+            order.warehouse,
+            needs((line.sku, line.quantity) for line in order.lines),
+            order_id=order.id,
+            at=uow.clock.now(),
+            source=SOURCE,
+            reason=f"order {order.id} paid",
+        )
+    except InsufficientStock as short:
+        return short
+    order.stock_state = StockState.RESERVED
+    return None
+
+
+def _next_step(uow: UnitOfWork, order: Order) -> list[OrderEvent]:
+    """Where the order's state leads next: reserve its stock, or allocate it."""
+    flow, now = uow.flow, uow.clock.now()
+    if (
+        order.status in RESERVE_ON
+        and flow.reserve_stock
+        and order.stock_state is None
+        and order.payment_status is PaymentStatus.PAID
+    ):
+        short = reserve(uow, order)
+        if short is not None:
+            return [
+                actions.apply(
+                    order,
+                    Action.RAISE_EXCEPTION,
+                    actor=SYSTEM,
+                    at=now,
+                    reason_code=ExceptionReason.OUT_OF_STOCK,
+                    reason=f"{short.detail}; it moves on by itself when stock arrives",
+                    source=SOURCE,
+                    params={"short": short.short},
+                )
+            ]
+    stocked = order.stock_state == StockState.RESERVED or not flow.reserve_stock
+    if order.status is S.APPROVED and flow.auto_allocate and stocked:
+        warehouse = warehouse_for(uow, order)
+        return [
+            actions.apply(
+                order,
+                Action.ALLOCATE,
+                actor=SYSTEM,
+                at=now,
+                params={"warehouse": warehouse},
+                reason=f"allocated to {warehouse}",
+                source=SOURCE,
+            )
+        ]
+    return []
+
+
+def _after(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
+    """What one event sets going outside the order: commands, stock back or out."""
+    if event.action == Action.INTERCEPT:
+        cancel_at_warehouse(uow, order, event.reason or "intercepted")
+    elif event.action == Action.ALLOCATE:
+        _hand_to_warehouse(uow, order)
+    elif event.to_status in (S.CANCELLED, S.VOIDED) and event.changes_status:
+        _give_back(uow, order, event)
+    elif event.action == Action.SHIP:
+        _shipped(uow, order, event)
+
+
+def cancel_at_warehouse(uow: UnitOfWork, order: Order, reason: str) -> None:
+    """Ask the WMS to stop the order's outbound order (answered intercepted or too late)."""
+    _send(uow, order, MessageKind.WMS_OUTBOUND_CANCEL, cancel_payload(order, reason))
+
+
+def _send(uow: UnitOfWork, order: Order, kind: MessageKind, payload: dict[str, object]) -> None:
+    assert order.warehouse is not None
+    uow.send(Command(wms_target(order.warehouse), kind, dict(payload), order.id, order.priority))
+
+
+def _hand_to_warehouse(uow: UnitOfWork, order: Order) -> None:
+    order.warehouse = warehouse_for(uow, order)
+    warehouse = uow.warehouses.find(order.warehouse)
+    # A warehouse without a WMS is run by hand: people send, pick and ship in the console.
+    if warehouse is not None and warehouse.wms != "none" and warehouse.enabled:
+        _send(uow, order, MessageKind.WMS_OUTBOUND_CREATE, outbound_payload(order))
+
+
+def _give_back(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
+    assert order.id is not None
+    if order.stock_state == StockState.RESERVED and order.warehouse:
+        for need in needs((line.sku, line.quantity) for line in order.lines):
+            uow.inventory.apply(
+                Movement(
+                    need.sku,
+                    order.warehouse,
+                    MovementKind.RELEASE,
+                    0,
+                    -need.quantity,
+                    f"order {order.id} {event.to_status.value}",
+                    SOURCE,
+                    event.at,
+                    order_id=order.id,
+                )
+            )
+        order.stock_state = StockState.RELEASED
+    if order.warehouse:
+        uow.outbox.supersede(
+            order.id,
+            wms_target(order.warehouse),
+            MessageKind.WMS_OUTBOUND_CREATE,
+            f"order {event.to_status.value} before the warehouse took it",
+        )
+
+
+def _shipped(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
+    assert order.id is not None
+    if order.stock_state == StockState.RESERVED and order.warehouse:
+        for need in needs((line.sku, line.quantity) for line in order.lines):
+            uow.inventory.apply(
+                Movement(
+                    need.sku,
+                    order.warehouse,
+                    MovementKind.SHIP,
+                    -need.quantity,
+                    -need.quantity,
+                    f"order {order.id} shipped",
+                    event.source,
+                    event.at,
+                    order_id=order.id,
+                )
+            )
+        order.stock_state = StockState.SHIPPED
+    try:
+        uow.shops.get(order.shop)
+    except NotFound:
+        return  # a manual or imported order: no channel to tell
+    uow.send(
+        Command(
+            channel_target(order.shop),
+            MessageKind.CHANNEL_SHIPMENT,
+            shipment_payload(order, event.at),
+            order.id,
+            order.priority,
+        )
+    )

@@ -1,0 +1,71 @@
+"""Stock that arrives moves waiting orders on; the warehouse's counts correct what is on hand."""
+
+from __future__ import annotations
+
+from orderhub.domain import actions
+from orderhub.domain.actors import SYSTEM
+from orderhub.domain.fulfilment import StockCount
+from orderhub.domain.inventory import Movement, MovementKind
+from orderhub.domain.transitions import Action, OrderStatus
+from orderhub.errors import ValidationFailed
+from orderhub.services.fulfilment import flow
+from orderhub.services.ports import UnitOfWork
+
+
+def stock_arrived(uow: UnitOfWork, sku: str, warehouse: str) -> list[int]:
+    """Reserve for the orders waiting on `sku` here, oldest first; returns those moved on.
+
+    An order is resolved only once all its lines are reserved, so a partial arrival leaves it
+    waiting (with nothing held) rather than holding stock another order could ship with.
+    """
+    moved: list[int] = []
+    for order_id in uow.orders.waiting_for_stock(sku, warehouse):
+        order = uow.orders.get(order_id)
+        if order.status is not OrderStatus.EXCEPTION or order.stock_state is not None:
+            continue
+        if flow.reserve(uow, order) is not None:
+            continue
+        event = actions.apply(
+            order,
+            Action.RESOLVE,
+            actor=SYSTEM,
+            at=uow.clock.now(),
+            source=flow.SOURCE,
+            reason=f"stock arrived: reserved in {order.warehouse}",
+        )
+        uow.orders.update(order)
+        flow.record(uow, order, [event])
+        moved.append(order_id)
+    return moved
+
+
+def apply_count(uow: UnitOfWork, warehouse: str, count: StockCount, *, reference: str) -> str:
+    """Set on hand to the WMS's figure as of `count.as_of`; an older count changes nothing."""
+    level = uow.inventory.level(count.sku, warehouse)
+    if level is not None and level.counted_at is not None and count.as_of <= level.counted_at:
+        return f"{count.sku}: ignored, as of {count.as_of.isoformat()} is not newer than the " + (
+            f"count applied ({level.counted_at.isoformat()})"
+        )
+    delta = count.on_hand - (level.on_hand if level else 0)
+    if delta != 0:
+        try:
+            uow.inventory.apply(
+                Movement(
+                    count.sku,
+                    warehouse,
+                    MovementKind.WMS_LEVEL,
+                    delta,
+                    0,
+                    f"WMS count as of {count.as_of.isoformat()}: {count.on_hand} on hand",
+                    f"wms:{warehouse}",
+                    uow.clock.now(),
+                    reference=f"{reference}:{count.sku}",
+                )
+            )
+        except ValidationFailed as refused:
+            # Below what is reserved: shipments the WMS counted are still on their way here.
+            return f"{count.sku}: not applied, {refused.detail}"
+    uow.inventory.set_counted(count.sku, warehouse, count.as_of)
+    if delta > 0:
+        stock_arrived(uow, count.sku, warehouse)
+    return f"{count.sku}: on hand {count.on_hand} ({delta:+d})"

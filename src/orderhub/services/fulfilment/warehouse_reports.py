@@ -1,0 +1,143 @@
+"""What the warehouse reports: progress, shipments with tracking, proof of delivery, stock counts.
+
+The WMS owns these facts, so they apply even to an order that is held meanwhile (the hold is
+released with the reason). Each report is applied once: the inbox remembers its message id, and
+a repeat changes nothing. One callback is one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orderhub.domain import actions
+from orderhub.domain.actors import warehouse_actor
+from orderhub.domain.fulfilment import ReportKind, WarehouseReport, order_id_of
+from orderhub.domain.orders import Order
+from orderhub.domain.timeline import OrderEvent
+from orderhub.domain.transitions import AT_WAREHOUSE, Action, OrderStatus
+from orderhub.errors import NotFound
+from orderhub.services.fulfilment import flow
+from orderhub.services.fulfilment.stock import apply_count
+from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory, WmsConnector
+
+S = OrderStatus
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    message_id: str
+    kind: str
+    outcome: str  # applied / duplicate / ignored / not applied, with why
+
+
+def apply_reports(
+    uows: UnitOfWorkFactory, warehouse: str, reports: Sequence[WarehouseReport]
+) -> list[ReportOutcome]:
+    outcomes: list[ReportOutcome] = []
+    with uows() as uow:
+        uow.warehouses.get(warehouse)  # NotFound names the code: a callback for nobody
+        now = uow.clock.now()
+        for report in reports:
+            key = f"wms:{warehouse}:{report.message_id}"
+            if not uow.inbox.claim(key, source=f"wms:{warehouse}", kind=report.kind, at=now):
+                outcomes.append(ReportOutcome(report.message_id, report.kind, "duplicate"))
+                continue
+            outcome = _apply(uow, warehouse, report)
+            if outcome != "applied":
+                uow.inbox.set_outcome(key, outcome)
+            outcomes.append(ReportOutcome(report.message_id, report.kind, outcome))
+        uow.commit()
+    return outcomes
+
+
+def _apply(uow: UnitOfWork, warehouse: str, report: WarehouseReport) -> str:
+    if report.kind is ReportKind.STOCK:
+        notes = [
+            apply_count(uow, warehouse, count, reference=f"wms:{warehouse}:{report.message_id}")
+            for count in report.stock
+        ]
+        return (
+            "applied"
+            if all("ignored" not in n and "not applied" not in n for n in notes)
+            else ("; ".join(notes))
+        )
+    order_id = order_id_of(report.outbound_no or "")
+    if order_id is None:
+        return f"ignored: '{report.outbound_no}' is not an OrderHub outbound number"
+    try:
+        order = uow.orders.get(order_id)
+    except NotFound:
+        return f"ignored: order {order_id} does not exist"
+    if order.warehouse != warehouse:
+        return f"ignored: order {order_id} ships from {order.warehouse}, not {warehouse}"
+    events = _events(order, warehouse, report)
+    if not events:
+        return f"ignored: order {order_id} is {order.status.value}"
+    uow.orders.update(order)
+    flow.record(uow, order, events)
+    return "applied"
+
+
+def _events(order: Order, warehouse: str, report: WarehouseReport) -> list[OrderEvent]:
+    actor, at, source = warehouse_actor(warehouse), report.at, f"wms:{warehouse}"
+    events: list[OrderEvent] = []
+
+    def move(action: Action, reason: str | None = None, **params: object) -> None:
+        events.append(
+            actions.apply(
+                order,
+                action,
+                actor=actor,
+                at=at,
+                source=source,
+                reason=reason,
+                params={k: v for k, v in params.items() if v is not None},
+            )
+        )
+
+    kind = report.kind
+    if kind is ReportKind.DELIVERED:
+        if order.status is S.SHIPPED:
+            move(Action.DELIVER)
+        return events
+    if kind in (ReportKind.ACCEPTED, ReportKind.PACKED):
+        events.append(actions.note(order, f"wms_{kind.value}", actor=actor, at=at, source=source))
+        if order.status is S.ALLOCATED:
+            move(Action.SEND_TO_WAREHOUSE)
+        return events
+    if kind is ReportKind.PICKING:
+        if order.status is S.ALLOCATED:
+            move(Action.SEND_TO_WAREHOUSE)
+        if order.status is S.SENT_TO_WAREHOUSE:
+            move(Action.START_PICKING)
+        return events
+    # Shipped: the warehouse's fact wins over a hold, and over a hand-off not yet confirmed
+    # (a worker killed after the WMS took the order but before it recorded the answer).
+    if order.status is S.ON_HOLD and order.resume_status in AT_WAREHOUSE:
+        move(Action.RELEASE, "the warehouse shipped it before it could be stopped")
+    if order.status is S.EXCEPTION and order.resume_status in (AT_WAREHOUSE | {S.ALLOCATED}):
+        move(Action.RESOLVE, "the warehouse shipped it")
+    if order.status is S.ALLOCATED:
+        move(Action.SEND_TO_WAREHOUSE)
+    if order.status in AT_WAREHOUSE:
+        move(Action.SHIP, carrier=report.carrier, tracking_no=report.tracking_no)
+    return events
+
+
+def pull_stock(uows: UnitOfWorkFactory, wms: WmsConnector, warehouse: str) -> list[ReportOutcome]:
+    """The periodic pull: the WMS's on-hand figures, applied like a pushed stock report."""
+    with uows.read_only() as uow:
+        found = uow.warehouses.get(warehouse)
+    counts = wms.client(found).stock_snapshot()
+    if not counts:
+        return []
+    as_of = max(c.as_of for c in counts)
+    report = WarehouseReport(
+        message_id=f"pull:{as_of.isoformat()}",
+        warehouse=warehouse,
+        kind=ReportKind.STOCK,
+        at=as_of,
+        stock=tuple(counts),
+    )
+    return apply_reports(uows, warehouse, [report])
