@@ -35,7 +35,7 @@ types: $(VENV)/.dev
 
 # Everything that needs no outside service; .ci/run adds PostgreSQL and the browser.
 pytest: $(VENV)/.dev
-	$(BIN)/pytest -m "not postgres and not browser"
+	$(BIN)/pytest -m "not postgres and not browser and not nats"
 
 test: lint types pytest
 
