@@ -18,6 +18,7 @@ from orderhub.errors import OrderHubError
 from orderhub.permissions import ROLE_NAMES
 from orderhub.services import accounts
 from orderhub.services.demo import DEMO_PASSWORD, DEMO_USERS, MovableClock, load_demo
+from orderhub.services.ports import FlowPolicy
 from orderhub.storage.database import current_revision, head_revision, make_engine, migrate
 from orderhub.storage.uow import SqlUnitOfWorkFactory
 
@@ -95,6 +96,7 @@ def serve(
         )
         for name, server in running.items():
             console.print(f"simulator {name}: {server.url}")
+        console.print(f"simulator WMS: {_start_demo_wms(hub, f'http://{host}:{port}')}")
     console.print(f"OrderHub {__version__} on http://{host}:{port}/  (API docs: /docs)")
     if workers > 1:
         hub.close()
@@ -113,6 +115,20 @@ def serve(
     finally:
         if scheduler is not None:
             scheduler.stop()
+
+
+def _start_demo_wms(hub: Hub, orderhub_url: str) -> str:
+    """The demo warehouse's simulated WMS, holding the stock OrderHub holds for it."""
+    import httpx
+
+    from orderhub.integrations.wms.simulate import DEMO_WAREHOUSE, start_demo_wms
+
+    server = start_demo_wms(orderhub_url)
+    with hub.uow.read_only() as uow:
+        levels = uow.inventory.levels(warehouse=DEMO_WAREHOUSE, limit=10_000)
+    if levels:
+        httpx.put(f"{server.url}/_sim/stock", json={lv.sku: lv.on_hand for lv in levels})
+    return server.url
 
 
 @app.command("create-user")
@@ -195,8 +211,11 @@ def demo(
         )
         with Progress(*columns, console=err, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("orders", total=count)
+            # The week of history replays each order's path by hand: no stock is reserved for
+            # it and nothing is handed to a warehouse; new orders from the simulators are.
+            history = FlowPolicy(reserve_stock=False, auto_allocate=False)
             summary = load_demo(
-                SqlUnitOfWorkFactory(hub.engine, clock),
+                SqlUnitOfWorkFactory(hub.engine, clock, flow=history),
                 clock,
                 count=count,
                 now=now,
@@ -224,11 +243,16 @@ def _demo_channels(settings: Settings) -> list[str]:
         SIM_APP_SECRET,
         simulator_urls,
     )
-    from orderhub.services.demo import load_demo_channels
+    from orderhub.integrations.wms.simulate import (
+        DEMO_WAREHOUSE,
+        SIM_WMS_CREDENTIALS,
+        demo_wms_url,
+    )
+    from orderhub.services.demo import load_demo_channels, load_demo_warehouse
 
     hub = _hub(settings)
     try:
-        return load_demo_channels(
+        codes = load_demo_channels(
             hub.uow,
             hub.channels,
             actor=accounts.actor_for(_admin(hub)),
@@ -237,6 +261,16 @@ def _demo_channels(settings: Settings) -> list[str]:
             simulators=simulator_urls(),
             credentials=Credentials(SIM_APP_KEY, SIM_APP_SECRET, SIM_ACCESS_TOKEN),
         )
+        load_demo_warehouse(
+            hub.uow,
+            hub.wms,
+            actor=accounts.actor_for(_admin(hub)),
+            code=DEMO_WAREHOUSE,
+            base_url=demo_wms_url(),
+            credentials=SIM_WMS_CREDENTIALS,
+            stock={sku: 500 for sku, _, _, _ in CATALOGUE if sku not in COMBOS},
+        )
+        return codes
     finally:
         hub.close()
 

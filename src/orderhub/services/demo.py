@@ -25,8 +25,9 @@ from orderhub.domain.orders import (
 )
 from orderhub.domain.shops import Credentials, SyncSettings
 from orderhub.domain.transitions import Action, ExceptionReason
-from orderhub.services import catalogue, orders, shops
-from orderhub.services.ports import ChannelConnector, UnitOfWorkFactory
+from orderhub.domain.warehouses import WmsCredentials
+from orderhub.services import catalogue, inventory, orders, shops, warehouses
+from orderhub.services.ports import ChannelConnector, UnitOfWorkFactory, WmsConnector
 
 DEMO_PASSWORD = "orderhub-demo"
 DEMO_USERS = {
@@ -291,3 +292,35 @@ def load_demo_channels(
         )
         codes.append(shop.code)
     return codes
+
+
+def load_demo_warehouse(
+    uows: UnitOfWorkFactory,
+    wms: WmsConnector,
+    *,
+    actor: Actor,
+    code: str,
+    base_url: str,
+    credentials: WmsCredentials,
+    stock: Mapping[str, int],
+) -> None:
+    """The demo warehouse, run by the simulated WMS, with goods in for every SKU."""
+    warehouses.create_warehouse(
+        uows(),
+        wms,
+        actor=actor,
+        code=code,
+        name="Main warehouse (simulated WMS)",
+        protocol="qimen",
+        base_url=base_url,
+        credentials=credentials,
+    )
+    for sku, quantity in stock.items():
+        inventory.receive(
+            uows(),
+            actor=actor,
+            sku=sku,
+            warehouse=code,
+            quantity=quantity,
+            reason="demo opening stock",
+        )
