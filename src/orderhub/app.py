@@ -21,10 +21,12 @@ from orderhub.api import errors
 from orderhub.api import imports as api_imports
 from orderhub.api import inventory as api_inventory
 from orderhub.api import orders as api_orders
+from orderhub.api import outbox as api_outbox
 from orderhub.api import quarantine as api_quarantine
 from orderhub.api import settings as api_settings
 from orderhub.api import shops as api_shops
 from orderhub.api import skus as api_skus
+from orderhub.api import warehouses as api_warehouses
 from orderhub.api import webhooks as api_webhooks
 from orderhub.api import wms as api_wms
 from orderhub.bootstrap import Hub
@@ -109,6 +111,8 @@ def create_app(hub: Hub) -> Any:
         api_webhooks.router,
         api_imports.router,
         api_wms.router,
+        api_warehouses.router,
+        api_outbox.router,
         web.router,
     ):
         app.include_router(router)
