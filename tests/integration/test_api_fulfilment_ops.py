@@ -35,7 +35,7 @@ def put_messages(hub: Hub, statuses: Sequence[tuple[str, str]]) -> list[int]:
             command_row(
                 Command(
                     target=target,
-                    kind="wms.push_order",
+                    kind="wms.outbound.create",
                     payload={"order_no": f"SO-{n}", "items": [{"sku": "MUG-350", "qty": 1}]},
                     order_id=1000 + n,
                 ),
@@ -158,13 +158,13 @@ def test_outbox_counts_are_per_target_and_status(
             ("wms:WH-EAST", "dead"),
             ("wms:WH-EAST", "dead"),
             ("wms:WH-EAST", "delivered"),
-            ("shop:tb-1", "refused"),
+            ("channel:tb-1", "refused"),
         ],
     )
     response = api.get("/api/v1/outbox/counts", headers=user_for("warehouse").headers)
     assert response.status_code == 200
     assert sorted((c["target"], c["status"], c["count"]) for c in response.json()) == [
-        ("shop:tb-1", "refused", 1),
+        ("channel:tb-1", "refused", 1),
         ("wms:WH-EAST", "dead", 2),
         ("wms:WH-EAST", "delivered", 1),
         ("wms:WH-EAST", "pending", 1),
@@ -174,19 +174,19 @@ def test_outbox_counts_are_per_target_and_status(
 def test_the_outbox_list_filters_and_pages_back_by_id(
     hub: Hub, api: TestClient, user_for: UserFor
 ) -> None:
-    ids = put_messages(hub, [("wms:WH-EAST", "dead")] * 3 + [("shop:tb-1", "delivered")])
+    ids = put_messages(hub, [("wms:WH-EAST", "dead")] * 3 + [("channel:tb-1", "delivered")])
     headers = user_for("operator").headers
     first = api.get("/api/v1/outbox?status=dead&limit=2", headers=headers).json()
     assert [m["id"] for m in first["items"]] == [ids[2], ids[1]]
     assert first["items"][0]["last_error"] == "connection refused by dead test receiver"
-    assert first["items"][0]["kind"] == "wms.push_order"
+    assert first["items"][0]["kind"] == "wms.outbound.create"
     assert first["next_before_id"] == ids[1]
     rest = api.get(
         f"/api/v1/outbox?status=dead&limit=2&before_id={first['next_before_id']}", headers=headers
     ).json()
     assert [m["id"] for m in rest["items"]] == [ids[0]] and rest["next_before_id"] is None
 
-    by_target = api.get("/api/v1/outbox?target=shop:tb-1", headers=headers).json()
+    by_target = api.get("/api/v1/outbox?target=channel:tb-1", headers=headers).json()
     assert [m["id"] for m in by_target["items"]] == [ids[3]]
     by_order = api.get("/api/v1/outbox?order_id=1001", headers=headers).json()
     assert [m["id"] for m in by_order["items"]] == [ids[1]]

@@ -27,7 +27,7 @@ class CountOut(BaseModel):
 class MessageOut(BaseModel):
     id: int
     message_id: str = Field(description="the receiver dedupes by it")
-    kind: str = Field(description="the event or command type, e.g. wms.push_order")
+    kind: str = Field(description="the event or command type, e.g. wms.outbound.create")
     target: str
     status: str = Field(description=f"one of {', '.join(outbox.STATUSES)}")
     order_id: int | None

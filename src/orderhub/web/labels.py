@@ -6,6 +6,7 @@ page is rendered, in the request's language.
 
 from __future__ import annotations
 
+from orderhub.domain.inventory import MovementKind
 from orderhub.domain.orders import OrderType, PaymentStatus
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
 
@@ -48,12 +49,22 @@ ACTION: dict[str, str] = {
     Action.RELEASE: N_("Release"),
     Action.RAISE_EXCEPTION: N_("Raise exception"),
     Action.RESOLVE: N_("Resolve"),
+    Action.INTERCEPT: N_("Intercept at warehouse"),
+    Action.INTERCEPTED: N_("Intercepted by the warehouse"),
 }
+
+# Actions the console never offers as a button: facts recorded from another system's answer.
+# Admin holds their permissions (admin holds all), so the permission alone cannot hide them.
+NOT_A_BUTTON: frozenset[Action] = frozenset({Action.INTERCEPTED})
 
 # Timeline entries that are not actions of the state machine.
 EVENT: dict[str, str] = {
     "create": N_("Order created"),
     "edit": N_("Order edited"),
+    "channel_shipped": N_("Shipment confirmed to the channel"),
+    "wms_accepted": N_("Accepted by the WMS"),
+    "wms_packed": N_("Packed at the warehouse"),
+    "delivery_problem": N_("Delivery problem"),
 }
 
 REASON: dict[str, str] = {
@@ -66,6 +77,10 @@ REASON: dict[str, str] = {
     ExceptionReason.AMOUNT_MISMATCH: N_("Amount mismatch"),
     ExceptionReason.BUYER_REQUEST: N_("Buyer request"),
     ExceptionReason.AWAITING_INFO: N_("Awaiting information"),
+    ExceptionReason.INTERCEPTING: N_("Intercepting at the warehouse"),
+    ExceptionReason.WMS_REFUSED: N_("Refused by the WMS"),
+    ExceptionReason.CHANNEL_REFUSED_SHIPMENT: N_("Channel refused the shipment"),
+    ExceptionReason.DELIVERY_FAILED: N_("Delivery failed"),
     ExceptionReason.OTHER: N_("Other"),
 }
 
@@ -91,6 +106,27 @@ ERROR_BY_STATUS: dict[int, str] = {
     405: N_("Method not allowed"),
     409: N_("Conflict with the order's state"),
     422: N_("The data is not valid"),
+}
+
+# Where an outbox message is on its way out (services/outbox.py STATUSES).
+OUTBOX_STATUS: dict[str, str] = {
+    "pending": N_("Pending"),
+    "sending": N_("Sending"),
+    "delivered": N_("Delivered"),
+    "refused": N_("Refused"),
+    "dead": N_("Dead"),
+    "superseded": N_("Superseded"),
+    "kept": N_("Kept (no broker)"),
+}
+
+# Kinds of stock movement on the ledger (domain/inventory.py MovementKind).
+MOVEMENT_KIND: dict[str, str] = {
+    MovementKind.RECEIVE: N_("Goods in"),
+    MovementKind.ADJUST: N_("Count corrected"),
+    MovementKind.WMS_LEVEL: N_("Counted by the WMS"),
+    MovementKind.RESERVE: N_("Reserved for an order"),
+    MovementKind.RELEASE: N_("Released by a cancel"),
+    MovementKind.SHIP: N_("Shipped"),
 }
 
 ROLE: dict[str, str] = {

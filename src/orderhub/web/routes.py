@@ -6,7 +6,18 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from orderhub.web import i18n, login, order_actions, orders, quarantine, shops, skus
+from orderhub.web import (
+    i18n,
+    login,
+    order_actions,
+    orders,
+    outbox,
+    quarantine,
+    shops,
+    skus,
+    stock,
+    warehouses,
+)
 from orderhub.web.render import render_error
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -21,6 +32,9 @@ for feature in (
     shops.router,
     quarantine.router,
     skus.router,
+    warehouses.router,
+    stock.router,
+    outbox.router,
 ):
     router.include_router(feature)
 
