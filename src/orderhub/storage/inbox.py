@@ -17,7 +17,10 @@ class SqlInboxRepository:
         self._conn = conn
         # ON CONFLICT DO NOTHING: a duplicate must not abort the transaction (PostgreSQL would).
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        self._insert: Any = dialect.insert(inbox).on_conflict_do_nothing()
+        # RETURNING tells a new row from a conflict (psycopg reports no rowcount for it).
+        self._insert: Any = (
+            dialect.insert(inbox).on_conflict_do_nothing().returning(inbox.c.message_id)
+        )
 
     def claim(self, message_id: str, *, source: str, kind: str, at: datetime) -> bool:
         row = {
@@ -27,7 +30,7 @@ class SqlInboxRepository:
             "received_at": at,
             "outcome": "applied",
         }
-        return self._conn.execute(self._insert, row).rowcount == 1
+        return self._conn.execute(self._insert, row).first() is not None
 
     def set_outcome(self, message_id: str, outcome: str) -> None:
         self._conn.execute(
