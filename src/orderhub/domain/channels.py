@@ -63,13 +63,12 @@ def steps_for(
                     Action.CANCEL, reason=f"cancelled on {order.channel} ({mapped.channel_status})"
                 )
             )
-        elif status not in SUSPENDED:
+        elif status in AT_WAREHOUSE:
             steps.append(
                 Step(
-                    Action.RAISE_EXCEPTION,
-                    reason_code=ExceptionReason.REFUND_REQUESTED,
+                    Action.INTERCEPT,
                     reason=f"cancelled on {order.channel} after reaching the warehouse; "
-                    "intercept the parcel",
+                    "asking the warehouse to stop it",
                 )
             )
         return steps

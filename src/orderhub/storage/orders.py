@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, select
+from sqlalchemy import Update, bindparam, delete, func, select
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -59,6 +59,7 @@ _SELECT_EVENTS = (
     .order_by(order_events.c.id)
 )
 INSERT_EVENTS = order_events.insert()
+_PAST_HAND_OFF = ("allocated", "sent_to_warehouse", "picking", "on_hold", "exception")
 
 
 @lru_cache(maxsize=256)
@@ -341,6 +342,16 @@ class SqlOrderRepository:
             .limit(limit)
         )
         return [int(i) for i in self._conn.execute(query).scalars()]
+
+    def in_flight(self, sku: str, warehouse: str) -> int:
+        """Orders holding `sku` here that the warehouse may have shipped unbeknown to us yet."""
+        query = select(func.count()).where(
+            orders.c.warehouse == warehouse,
+            orders.c.stock_state == "reserved",
+            orders.c.status.in_(_PAST_HAND_OFF),
+            orders.c.id.in_(select(order_lines.c.order_id).where(order_lines.c.sku == sku)),
+        )
+        return int(self._conn.execute(query).scalar_one())
 
     def events(self, order_id: int) -> list[OrderEvent]:
         return [

@@ -39,13 +39,22 @@ def stock_arrived(uow: UnitOfWork, sku: str, warehouse: str) -> list[int]:
     return moved
 
 
-def apply_count(uow: UnitOfWork, warehouse: str, count: StockCount, *, reference: str) -> str:
+def apply_count(
+    uow: UnitOfWork, warehouse: str, count: StockCount, *, reference: str
+) -> tuple[bool, str]:
     """Set on hand to the WMS's figure as of `count.as_of`; an older count changes nothing."""
     level = uow.inventory.level(count.sku, warehouse)
     if level is not None and level.counted_at is not None and count.as_of <= level.counted_at:
-        return f"{count.sku}: ignored, as of {count.as_of.isoformat()} is not newer than the " + (
-            f"count applied ({level.counted_at.isoformat()})"
+        return (
+            False,
+            f"{count.sku}: ignored, as of {count.as_of.isoformat()} is not newer than the "
+            + (f"count applied ({level.counted_at.isoformat()})"),
         )
+    in_flight = uow.orders.in_flight(count.sku, warehouse)
+    if in_flight:
+        # The WMS's figure may already leave out parcels whose shipment has not reached us;
+        # applying it now would deduct them twice. The next count after they settle applies.
+        return False, f"{count.sku}: deferred, {in_flight} orders are at the warehouse unconfirmed"
     delta = count.on_hand - (level.on_hand if level else 0)
     if delta != 0:
         try:
@@ -64,8 +73,8 @@ def apply_count(uow: UnitOfWork, warehouse: str, count: StockCount, *, reference
             )
         except ValidationFailed as refused:
             # Below what is reserved: shipments the WMS counted are still on their way here.
-            return f"{count.sku}: not applied, {refused.detail}"
+            return False, f"{count.sku}: not applied, {refused.detail}"
     uow.inventory.set_counted(count.sku, warehouse, count.as_of)
     if delta > 0:
         stock_arrived(uow, count.sku, warehouse)
-    return f"{count.sku}: on hand {count.on_hand} ({delta:+d})"
+    return True, f"{count.sku}: on hand {count.on_hand} ({delta:+d})"

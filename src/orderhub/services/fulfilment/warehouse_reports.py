@@ -57,11 +57,7 @@ def _apply(uow: UnitOfWork, warehouse: str, report: WarehouseReport) -> str:
             apply_count(uow, warehouse, count, reference=f"wms:{warehouse}:{report.message_id}")
             for count in report.stock
         ]
-        return (
-            "applied"
-            if all("ignored" not in n and "not applied" not in n for n in notes)
-            else ("; ".join(notes))
-        )
+        return "applied" if all(ok for ok, _ in notes) else "; ".join(n for _, n in notes)
     order_id = order_id_of(report.outbound_no or "")
     if order_id is None:
         return f"ignored: '{report.outbound_no}' is not an OrderHub outbound number"

@@ -73,6 +73,10 @@ class OrderRepository(Protocol):
         """Orders in out_of_stock at `warehouse` that need `sku`, oldest payment first."""
         ...
 
+    def in_flight(self, sku: str, warehouse: str) -> int:
+        """Orders holding `sku` at `warehouse` past the hand-off (maybe shipped, unconfirmed)."""
+        ...
+
     def events(self, order_id: int) -> list[OrderEvent]: ...
 
 
