@@ -23,7 +23,7 @@ from orderhub.services import orders as order_service
 from orderhub.services import outbox as outbox_service
 from orderhub.services.channel_sync import pull_shop
 from orderhub.services.fulfilment.deliveries import RetryPolicy
-from orderhub.storage.tables import inbox, orders, outbox
+from orderhub.storage.tables import orders, outbox
 from orderhub.worker.relay import Relay
 from tests.conftest import CHEAP_HASHER
 from tests.factories import an_order
