@@ -32,6 +32,9 @@ class FakeOrders:
         self.rows: dict[int, Order] = {}
         self.timeline: list[OrderEvent] = []
 
+    def prefetch(self, order_ids: Sequence[int]) -> None:
+        pass
+
     def get(self, order_id: int) -> Order:
         if order_id not in self.rows:
             raise NotFound(f"order {order_id} does not exist")
@@ -132,6 +135,13 @@ class FakeTokens:
         self.rows[token_id].last_used_at = at
 
 
+class FakeWarehouses:
+    """No warehouse is run by a WMS here: people ship by hand."""
+
+    def find(self, code: str) -> None:
+        return None
+
+
 class FakeUnitOfWork:
     """Keeps committed state across uses, like a database; uncommitted changes are dropped."""
 
@@ -142,6 +152,7 @@ class FakeUnitOfWork:
         self.custom_fields = FakeCustomFields()
         self.users = FakeUsers()
         self.tokens = FakeTokens(self.users)
+        self.warehouses = FakeWarehouses()
         # Stock and the warehouse are out of these unit tests' scope (integration tests cover them).
         self.flow = FlowPolicy(reserve_stock=False, auto_allocate=False)
         self.published: list[tuple[str, OrderEvent]] = []

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from orderhub.domain import actions
 from orderhub.domain.actors import SYSTEM, Actor
 from orderhub.domain.orders import (
@@ -20,12 +22,15 @@ from orderhub.domain.orders import (
     manual_order_no,
     open_order,
 )
+from orderhub.domain.ownership import NotOwner, System, check_write
 from orderhub.domain.timeline import OrderEvent, Stay, stays, time_in_states
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.errors import AlreadyExists, IdempotencyConflict, OrderHubError
 from orderhub.permissions import ACTION_PERMISSIONS, Permission, require
 from orderhub.services.fulfilment import flow
 from orderhub.services.ports import IdempotencyKeyTaken, UnitOfWork, UnitOfWorkFactory
+
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,16 @@ def apply_action(
     require(actor, ACTION_PERMISSIONS[action])
     with uow:
         order = uow.orders.get(order_id)
+        if action is Action.SHIP and order.warehouse:
+            warehouse = uow.warehouses.find(order.warehouse)
+            if warehouse is not None and warehouse.wms != "none":
+                _owned(
+                    order,
+                    ["carrier", "tracking_no"],
+                    actor,
+                    how=f"the WMS of {warehouse.code} reports the shipment; ship by hand only "
+                    "from a warehouse without a WMS",
+                )
         event = actions.apply(
             order,
             action,
@@ -232,6 +247,17 @@ def edit_order(
     require(actor, Permission.ORDER_EDIT)
     with uow:
         order = uow.orders.get(order_id)
+        touched = [
+            name
+            for name, value in (("lines", lines), ("buyer_note", buyer_note))
+            if value is not None
+        ]
+        _owned(
+            order,
+            touched,
+            actor,
+            how=f"change them on {order.channel}; OrderHub takes the new version when it syncs",
+        )
         event = actions.edit(
             order,
             actor=actor,
@@ -291,3 +317,18 @@ def list_custom_fields(uow: UnitOfWork, *, actor: Actor) -> list[CustomFieldDef]
     require(actor, Permission.ORDER_READ)
     with uow:
         return list(uow.custom_fields.all().values())
+
+
+def _owned(order: Order, fields: list[str], actor: Actor, *, how: str) -> None:
+    """Refuse, and log, a write by OrderHub's people to facts another system owns."""
+    try:
+        check_write(order.channel, System.ORDERHUB, fields, how=how)
+    except NotOwner as refused:
+        log.warning(
+            "write refused: not the owner",
+            order_id=order.id,
+            actor=actor.label,
+            fields=fields,
+            owner=refused.extra.get("owner"),
+        )
+        raise

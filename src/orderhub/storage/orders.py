@@ -246,8 +246,31 @@ class SqlOrderRepository:
         self._loaded: dict[int, tuple[tuple[OrderLine, ...], tuple[str, ...]]] = {}
         # The order row as loaded or last written, so an update sets only the columns that changed.
         self._rows: dict[int, dict[str, Any]] = {}
+        # Rows read ahead for a batch (`prefetch`), handed out once by `get`.
+        self._ahead: dict[int, tuple[RowMapping, list[RowMapping]]] = {}
+
+    def prefetch(self, order_ids: Sequence[int]) -> None:
+        """Read many orders in two statements; `get` then hands each out without a query."""
+        unique = list(dict.fromkeys(order_ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            rows = self._conn.execute(select(orders).where(orders.c.id.in_(chunk))).mappings()
+            found: dict[int, tuple[RowMapping, list[RowMapping]]] = {
+                int(r["id"]): (r, []) for r in rows
+            }
+            lines = self._conn.execute(
+                select(order_lines)
+                .where(order_lines.c.order_id.in_(chunk))
+                .order_by(order_lines.c.order_id, order_lines.c.line_no)
+            ).mappings()
+            for line in lines:
+                found[int(line["order_id"])][1].append(line)
+            self._ahead.update(found)
 
     def get(self, order_id: int) -> Order:
+        ahead = self._ahead.pop(order_id, None)
+        if ahead is not None:
+            return self._remember(order_from_rows(*ahead))
         row = self._conn.execute(_SELECT_ORDER, {"order_id": order_id}).mappings().first()
         if row is None:
             raise NotFound(
@@ -276,9 +299,12 @@ class SqlOrderRepository:
     def _load(self, row: RowMapping) -> Order:
         order_id = int(row["id"])
         lines = list(self._conn.execute(_SELECT_LINES, {"order_id": order_id}).mappings())
-        order = order_from_rows(row, lines)
-        self._loaded[order_id] = (order.lines, order.tags)
-        self._rows[order_id] = _written(order_row(order))
+        return self._remember(order_from_rows(row, lines))
+
+    def _remember(self, order: Order) -> Order:
+        assert order.id is not None
+        self._loaded[order.id] = (order.lines, order.tags)
+        self._rows[order.id] = _written(order_row(order))
         return order
 
     def add(self, order: Order) -> int:

@@ -71,6 +71,13 @@ def finish(
             )
             rows.append(_row(message, result, now, policy, worker))
         held = uow.outbox.finish(rows, lease=lease)
+        uow.orders.prefetch(
+            [
+                m.order_id
+                for m, r in zip(claimed, rows, strict=True)
+                if m.order_id and r["status"] != "pending"
+            ]
+        )
         for message, row in zip(claimed, rows, strict=True):
             if message.id not in held:
                 counts["lost_lease"] = counts.get("lost_lease", 0) + 1
@@ -125,8 +132,7 @@ def _settle(
         order = uow.orders.get(message.order_id)
         events = _consequences(uow, order, message, result, row)
         if events:
-            uow.orders.update(order)
-            flow.record(uow, order, events)
+            flow.record(uow, order, events, save=True)
     except OrderHubError as error:
         # The order moved on meanwhile; the answer is kept on the outbox row for the record.
         log.warning("delivery answer not applied", message=message.message_id, error=str(error))

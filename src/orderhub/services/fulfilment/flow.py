@@ -30,6 +30,7 @@ from orderhub.domain.fulfilment import (
 )
 from orderhub.domain.inventory import InsufficientStock, Movement, MovementKind, needs
 from orderhub.domain.orders import Order, PaymentStatus
+from orderhub.domain.ownership import OWN_CHANNELS
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
 from orderhub.errors import NotFound
@@ -40,15 +41,18 @@ RESERVE_ON = frozenset({S.PAID, S.PENDING_REVIEW, S.APPROVED})
 SOURCE = "orderhub"
 
 
-def record(uow: UnitOfWork, order: Order, events: Sequence[OrderEvent]) -> None:
-    """Record the events of a change already saved, and everything they set going.
+def record(
+    uow: UnitOfWork, order: Order, events: Sequence[OrderEvent], *, save: bool = False
+) -> None:
+    """Record the events of a change, and everything they set going.
 
-    Follow-ups change the order again (its stock, its warehouse, maybe its state): then it is
-    saved once more, in the same transaction.
+    With `save`, the order is saved once at the end (one UPDATE for the change and its
+    follow-ups). Without, the caller saved the change already; follow-ups that change the order
+    again (its stock, its warehouse, maybe its state) save it once more.
     """
     before = _moving_parts(order)
     _record(uow, order, events)
-    if _moving_parts(order) != before:
+    if save or _moving_parts(order) != before:
         uow.orders.update(order)
 
 
@@ -211,10 +215,12 @@ def _shipped(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
                 )
             )
         order.stock_state = StockState.SHIPPED
+    if order.channel in OWN_CHANNELS:
+        return  # a manual or imported order: no channel to tell
     try:
         uow.shops.get(order.shop)
     except NotFound:
-        return  # a manual or imported order: no channel to tell
+        return  # its shop is not connected: nobody to tell
     uow.send(
         Command(
             channel_target(order.shop),

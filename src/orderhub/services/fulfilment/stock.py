@@ -33,8 +33,7 @@ def stock_arrived(uow: UnitOfWork, sku: str, warehouse: str) -> list[int]:
             source=flow.SOURCE,
             reason=f"stock arrived: reserved in {order.warehouse}",
         )
-        uow.orders.update(order)
-        flow.record(uow, order, [event])
+        flow.record(uow, order, [event], save=True)
         moved.append(order_id)
     return moved
 

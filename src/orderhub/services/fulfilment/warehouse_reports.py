@@ -38,6 +38,7 @@ def apply_reports(
     with uows() as uow:
         uow.warehouses.get(warehouse)  # NotFound names the code: a callback for nobody
         now = uow.clock.now()
+        uow.orders.prefetch([i for r in reports if (i := order_id_of(r.outbound_no or ""))])
         for report in reports:
             key = f"wms:{warehouse}:{report.message_id}"
             if not uow.inbox.claim(key, source=f"wms:{warehouse}", kind=report.kind, at=now):
@@ -70,8 +71,7 @@ def _apply(uow: UnitOfWork, warehouse: str, report: WarehouseReport) -> str:
     events = _events(order, warehouse, report)
     if not events:
         return f"ignored: order {order_id} is {order.status.value}"
-    uow.orders.update(order)
-    flow.record(uow, order, events)
+    flow.record(uow, order, events, save=True)
     return "applied"
 
 

@@ -55,6 +55,10 @@ class OrderRepository(Protocol):
         """The order, or NotFound naming the id."""
         ...
 
+    def prefetch(self, order_ids: Sequence[int]) -> None:
+        """Read these orders ahead in a few statements, for a batch about to `get` each."""
+        ...
+
     def find(self, channel: str, shop: str, channel_order_no: str) -> Order | None:
         """The order the pool holds for this channel order, if any."""
         ...
