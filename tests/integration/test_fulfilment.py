@@ -14,6 +14,7 @@ from sqlalchemy import select
 from orderhub.app import create_app
 from orderhub.bootstrap import Hub, bootstrap
 from orderhub.domain.orders import Amounts, Order, OrderLine, PaymentStatus
+from orderhub.domain.ownership import NotOwner
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.integrations.channels.simkit import RunningServer
 from orderhub.integrations.channels.simulate import start_simulators
@@ -259,3 +260,35 @@ def _manual_order(hub: Hub, *, sku: str, quantity: int) -> Order:
     return order_service.create_order(
         hub.uow(), draft, actor=ADMIN, source="api", review_required=False
     ).order
+
+
+def test_shipping_by_hand_from_a_wms_warehouse_is_refused_as_the_wms_owns_shipments(
+    flow_hub: Hub, wms: RunningServer
+) -> None:
+    set_up_books(flow_hub, wms.url, stock=5)
+    order = _manual_order(flow_hub, sku=SKUS[0], quantity=1)
+    _relay(flow_hub).run_once()
+    with pytest.raises(NotOwner) as refused:
+        order_service.apply_action(
+            flow_hub.uow(),
+            order.id or 0,
+            Action.SHIP,
+            actor=ADMIN,
+            review_required=False,
+            params={"carrier": "SF", "tracking_no": "SF1"},
+        )
+    assert f"the WMS of {WAREHOUSE} reports the shipment" in refused.value.detail
+
+
+def test_a_channel_orders_lines_are_the_channels_to_change(flow_hub: Hub) -> None:
+    draft = an_order(channel="taobao", channel_order_no="T-1", shop="tb")
+    order = order_service.create_order(
+        flow_hub.uow(), draft, actor=ADMIN, source="taobao", review_required=False
+    ).order
+    with pytest.raises(NotOwner) as refused:
+        order_service.edit_order(flow_hub.uow(), order.id or 0, actor=ADMIN, lines=draft.lines)
+    assert "belong to taobao; change them on taobao" in refused.value.detail
+    edited = order_service.edit_order(
+        flow_hub.uow(), order.id or 0, actor=ADMIN, seller_note="call first"
+    )
+    assert edited.seller_note == "call first"
