@@ -32,6 +32,26 @@ class SqlInboxRepository:
         }
         return self._conn.execute(self._insert, row).first() is not None
 
+    def claim_many(self, messages: dict[str, str], *, source: str, at: datetime) -> set[str]:
+        """Record many (message id -> kind) in few statements; returns the ids that were new."""
+        if not messages:
+            return set()
+        rows = [
+            {"message_id": m, "source": source, "kind": k, "received_at": at, "outcome": "applied"}
+            for m, k in messages.items()
+        ]
+        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+        fresh: set[str] = set()
+        for start in range(0, len(rows), 500):  # well inside SQLite's bound-parameter limit
+            statement = (
+                dialect.insert(inbox)
+                .values(rows[start : start + 500])
+                .on_conflict_do_nothing()
+                .returning(inbox.c.message_id)
+            )
+            fresh.update(self._conn.execute(statement).scalars())
+        return fresh
+
     def set_outcome(self, message_id: str, outcome: str) -> None:
         self._conn.execute(
             update(inbox).where(inbox.c.message_id == message_id).values(outcome=outcome[:100_000])

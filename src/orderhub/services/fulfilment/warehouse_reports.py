@@ -39,11 +39,17 @@ def apply_reports(
         uow.warehouses.get(warehouse)  # NotFound names the code: a callback for nobody
         now = uow.clock.now()
         uow.orders.prefetch([i for r in reports if (i := order_id_of(r.outbound_no or ""))])
-        for report in reports:
-            key = f"wms:{warehouse}:{report.message_id}"
-            if not uow.inbox.claim(key, source=f"wms:{warehouse}", kind=report.kind, at=now):
+        keys = [f"wms:{warehouse}:{r.message_id}" for r in reports]
+        fresh = uow.inbox.claim_many(
+            {key: r.kind.value for key, r in zip(keys, reports, strict=True)},
+            source=f"wms:{warehouse}",
+            at=now,
+        )
+        for report, key in zip(reports, keys, strict=True):
+            if key not in fresh:
                 outcomes.append(ReportOutcome(report.message_id, report.kind, "duplicate"))
                 continue
+            fresh.discard(key)  # a repeat within the same callback is a duplicate too
             outcome = _apply(uow, warehouse, report)
             if outcome != "applied":
                 uow.inbox.set_outcome(key, outcome)

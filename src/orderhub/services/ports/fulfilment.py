@@ -90,6 +90,10 @@ class InboxRepository(Protocol):
         """Record an inbound message once: False when it was applied before (a duplicate)."""
         ...
 
+    def claim_many(self, messages: dict[str, str], *, source: str, at: datetime) -> set[str]:
+        """`claim` for many in one go: the ids that were new."""
+        ...
+
     def set_outcome(self, message_id: str, outcome: str) -> None: ...
 
 
