@@ -48,6 +48,7 @@ pytest-browser: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/channels.py
+	$(BIN)/python bench/fulfilment.py
 
 clean:
 	rm -rf $(VENV) orderhub.db orderhub.db-wal orderhub.db-shm

@@ -24,7 +24,7 @@ Reader = Annotated[Actor, Depends(Requires(Permission.ORDER_READ))]
 
 
 def batch_actions(actor: Actor) -> list[Action]:
-    return [a for a in Action if can_apply(actor, a)]
+    return [a for a in Action if can_apply(actor, a) and a not in labels.NOT_A_BUTTON]
 
 
 def _batch_inputs(actions: list[Action]) -> list[Input]:
@@ -108,7 +108,11 @@ def order_page(
     order = timeline.order
     # Shown buttons = allowed from this state AND permitted to this user; the service checks both
     # again on submit, so a hidden button is a convenience, not the protection.
-    actions = [a for a in allowed_actions(order.status, order.resume_status) if can_apply(actor, a)]
+    actions = [
+        a
+        for a in allowed_actions(order.status, order.resume_status)
+        if can_apply(actor, a) and a not in labels.NOT_A_BUTTON
+    ]
     seen: dict[str, float] = {}
     for stay in timeline.stays:
         seen.setdefault(stay.status.value, timeline.seconds_in_state[stay.status.value])
