@@ -343,9 +343,7 @@ def test_the_sender_reconnects_after_its_connection_is_lost(
 
 
 @pytest.mark.nats
-def test_publish_throughput_of_a_5000_message_batch(
-    names: Names, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_5000_message_batch_is_acked_in_full(names: Names) -> None:
     template = outbox_messages(order_count=1)
     batch = [
         replace(template[i % len(template)], id=i + 1, message_id=str(uuid.uuid4()))
@@ -353,16 +351,12 @@ def test_publish_throughput_of_a_5000_message_batch(
     ]
     sender = NatsEventSender(NATS_URL, names.stream, names.prefix, timeout_s=30.0)
     try:
-        sender.send(template[:1])  # connect and create the stream outside the measurement
-        started = time.perf_counter()
         results = sender.send(batch)
-        took = time.perf_counter() - started
     finally:
         sender.close()
 
     assert {r.outcome for r in results} == {Outcome.DELIVERED}
-    with capsys.disabled():
-        print(f"\nNatsEventSender: 5000 messages acked in {took:.3f}s = {5000 / took:,.0f} msg/s")
+    assert len({r.message_id for r in results}) == 5000
 
 
 # -- the documented schema matches what message_row writes (no server needed) --------------------
