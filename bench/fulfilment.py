@@ -50,8 +50,8 @@ from orderhub.integrations.channels.simkit import CATALOGUE, COMBOS, RunningServ
 from orderhub.integrations.wms.connect import Wms
 from orderhub.integrations.wms.qimen.simulator import WmsSimOptions, start_wms_simulator
 from orderhub.permissions import permissions_of
-from orderhub.services import inventory, orders, warehouses
-from orderhub.services.demo import load_catalogue
+from orderhub.services import orders
+from orderhub.services.demo import load_catalogue, load_demo_warehouse
 from orderhub.services.ports import OutboxMessage
 from orderhub.storage.database import make_engine, migrate
 from orderhub.storage.tables import inbox, outbox, outbox_attempts
@@ -142,21 +142,17 @@ def prepare(settings: Settings, wms_url: str, count: int) -> float:
         load_catalogue(
             hub.uow, actor=ADMIN, combos=COMBOS, products=[(s, t) for s, t, _, _ in CATALOGUE]
         )
-        warehouses.create_warehouse(
-            hub.uow(),
+        load_demo_warehouse(
+            hub.uow,
             hub.wms,
             actor=ADMIN,
             code=WAREHOUSE,
-            name="bench",
-            protocol="qimen",
             base_url=wms_url,
             credentials=CREDENTIALS,
+            stock={sku: 3 * count for sku in SKUS},
+            name="bench",
             rate_per_s=1_000_000,
         )
-        for sku in SKUS:
-            inventory.receive(
-                hub.uow(), actor=ADMIN, sku=sku, warehouse=WAREHOUSE, quantity=3 * count, reason="b"
-            )
         started = time.perf_counter()
         for n in range(count):
             orders.create_order(hub.uow(), paid_order(n), actor=ADMIN, review_required=False)

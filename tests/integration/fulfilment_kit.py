@@ -17,8 +17,8 @@ from orderhub.domain.warehouses import WmsCredentials
 from orderhub.integrations.channels.simkit import CATALOGUE, COMBOS, RunningServer
 from orderhub.integrations.channels.simulate import SIM_ACCESS_TOKEN, SIM_APP_KEY, SIM_APP_SECRET
 from orderhub.permissions import permissions_of
-from orderhub.services import inventory, shops, warehouses
-from orderhub.services.demo import load_catalogue
+from orderhub.services import shops
+from orderhub.services.demo import load_catalogue, load_demo_warehouse
 from orderhub.storage.tables import stock_levels, stock_movements
 
 ADMIN = Actor(
@@ -40,22 +40,17 @@ def set_up_books(hub: Hub, wms_url: str, *, stock: int) -> None:
     load_catalogue(
         hub.uow, actor=ADMIN, combos=COMBOS, products=[(s, t) for s, t, _, _ in CATALOGUE]
     )
-    warehouses.create_warehouse(
-        hub.uow(),
+    load_demo_warehouse(
+        hub.uow,
         hub.wms,
         actor=ADMIN,
         code=WAREHOUSE,
-        name="test warehouse",
-        protocol="qimen",
         base_url=wms_url,
         credentials=WMS_CREDENTIALS,
+        stock={sku: stock for sku in SKUS} if stock else {},
+        name="test warehouse",
         rate_per_s=5000,
     )
-    for sku in SKUS:
-        if stock:
-            inventory.receive(
-                hub.uow(), actor=ADMIN, sku=sku, warehouse=WAREHOUSE, quantity=stock, reason="t"
-            )
 
 
 def add_shops(hub: Hub, running: dict[str, RunningServer]) -> dict[str, str]:

@@ -303,17 +303,20 @@ def load_demo_warehouse(
     base_url: str,
     credentials: WmsCredentials,
     stock: Mapping[str, int],
+    name: str = "Main warehouse (simulated WMS)",
+    rate_per_s: float = 50.0,
 ) -> None:
-    """The demo warehouse, run by the simulated WMS, with goods in for every SKU."""
+    """A warehouse run by a (simulated) Qimen WMS, with `stock` received for each SKU."""
     warehouses.create_warehouse(
         uows(),
         wms,
         actor=actor,
         code=code,
-        name="Main warehouse (simulated WMS)",
+        name=name,
         protocol="qimen",
         base_url=base_url,
         credentials=credentials,
+        rate_per_s=rate_per_s,
     )
     for sku, quantity in stock.items():
         inventory.receive(

@@ -172,21 +172,8 @@ def _hand_to_warehouse(uow: UnitOfWork, order: Order) -> None:
 
 def _give_back(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
     assert order.id is not None
-    if order.stock_state == StockState.RESERVED and order.warehouse:
-        for need in needs((line.sku, line.quantity) for line in order.lines):
-            uow.inventory.apply(
-                Movement(
-                    need.sku,
-                    order.warehouse,
-                    MovementKind.RELEASE,
-                    0,
-                    -need.quantity,
-                    f"order {order.id} {event.to_status.value}",
-                    SOURCE,
-                    event.at,
-                    order_id=order.id,
-                )
-            )
+    if order.stock_state == StockState.RESERVED:
+        _take_back(uow, order, event, MovementKind.RELEASE, f"order {order.id} {event.to_status}")
         order.stock_state = StockState.RELEASED
     if order.warehouse:
         uow.outbox.supersede(
@@ -197,23 +184,32 @@ def _give_back(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
         )
 
 
+def _take_back(
+    uow: UnitOfWork, order: Order, event: OrderEvent, kind: MovementKind, reason: str
+) -> None:
+    """Undo the order's reservation: released (goods stay) or shipped (goods left)."""
+    assert order.id is not None and order.warehouse is not None
+    for need in needs((line.sku, line.quantity) for line in order.lines):
+        left = -need.quantity if kind is MovementKind.SHIP else 0
+        uow.inventory.apply(
+            Movement(
+                need.sku,
+                order.warehouse,
+                kind,
+                left,
+                -need.quantity,
+                reason,
+                event.source,
+                event.at,
+                order_id=order.id,
+            )
+        )
+
+
 def _shipped(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
     assert order.id is not None
-    if order.stock_state == StockState.RESERVED and order.warehouse:
-        for need in needs((line.sku, line.quantity) for line in order.lines):
-            uow.inventory.apply(
-                Movement(
-                    need.sku,
-                    order.warehouse,
-                    MovementKind.SHIP,
-                    -need.quantity,
-                    -need.quantity,
-                    f"order {order.id} shipped",
-                    event.source,
-                    event.at,
-                    order_id=order.id,
-                )
-            )
+    if order.stock_state == StockState.RESERVED:
+        _take_back(uow, order, event, MovementKind.SHIP, f"order {order.id} shipped")
         order.stock_state = StockState.SHIPPED
     if order.channel in OWN_CHANNELS:
         return  # a manual or imported order: no channel to tell
