@@ -48,8 +48,8 @@ PIPELINE = ("paid", "pending_review", "approved", "allocated", "sent_to_warehous
 CHANNEL_FAULTS = {"rate_429": 0.08, "rate_500": 0.08, "rate_timeout": 0.01, "timeout_s": 3}
 WMS_FAULTS = {
     "rate_429": 0.25,
-    "rate_500": 0.1,
-    "rate_timeout": 0.03,
+    "rate_500": 0.15,
+    "rate_timeout": 0.08,
     "timeout_s": 6,
     "duplicate": 0.2,
 }
@@ -208,6 +208,16 @@ def _run(
         )
         processes.kill_9(victim)
         processes.start(victim, "worker")
+
+    # Every fault must have met the pipeline: stock pulls keep calling the WMS once a second.
+    every_fault = {"rate_429", "rate_500", "rate_timeout", "duplicate"}
+    _wait_until(
+        "the WMS to have injected every fault",
+        lambda: every_fault <= {k for k, n in sim(wms, "GET", "faults")["hits"].items() if n},
+        120,
+        lambda: sim(wms, "GET", "faults")["hits"],
+        logs,
+    )
 
     def settled() -> bool:
         counts = _counts(hub)

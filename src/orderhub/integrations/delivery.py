@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from orderhub.domain.fulfilment import EVENTS_TARGET, MessageKind, shipment_of
 from orderhub.domain.shops import Shop
@@ -29,33 +30,29 @@ class ChannelShipmentSender:
         self._shop, self._channels = shop, channels
 
     def send(self, messages: Sequence[OutboxMessage]) -> list[DeliveryResult]:
-        client = self._channels.client(self._shop)
-        results = []
-        for message in messages:
-            if message.kind != MessageKind.CHANNEL_SHIPMENT:
-                results.append(_unknown(message, self._shop.code))
-                continue
-            try:
-                reference = client.ship(shipment_of(message.payload))
-            except ShipmentRefused as refusal:
-                results.append(
-                    DeliveryResult(
-                        message.message_id, Outcome.REFUSED, refusal.reason, code=refusal.code
-                    )
-                )
-            except ChannelUnavailable as error:
-                results.append(
-                    DeliveryResult(
-                        message.message_id,
-                        Outcome.RETRY,
-                        str(error),
-                        retry_after_s=getattr(error, "retry_after_s", None),
-                    )
-                )
-            else:
-                answer = {"reference": reference} if reference else None
-                results.append(DeliveryResult(message.message_id, Outcome.DELIVERED, answer=answer))
-        return results
+        # Each shipment is its own call: several at once, so one slow or retried call (a
+        # timeout, a 429 backing off) does not hold up the rest. The client paces them.
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="ship") as pool:
+            return list(pool.map(self._ship, messages))
+
+    def _ship(self, message: OutboxMessage) -> DeliveryResult:
+        if message.kind != MessageKind.CHANNEL_SHIPMENT:
+            return _unknown(message, self._shop.code)
+        try:
+            reference = self._channels.client(self._shop).ship(shipment_of(message.payload))
+        except ShipmentRefused as refusal:
+            return DeliveryResult(
+                message.message_id, Outcome.REFUSED, refusal.reason, code=refusal.code
+            )
+        except ChannelUnavailable as error:
+            return DeliveryResult(
+                message.message_id,
+                Outcome.RETRY,
+                str(error),
+                retry_after_s=getattr(error, "retry_after_s", None),
+            )
+        answer = {"reference": reference} if reference else None
+        return DeliveryResult(message.message_id, Outcome.DELIVERED, answer=answer)
 
     def close(self) -> None:
         pass  # the channel connector owns the client
@@ -105,7 +102,7 @@ class Deliveries:
         key = (target, getattr(config, "updated_at", None))
         with self._lock:
             if key not in self._senders:
-                self._senders[key] = self._make(kind, config)
+                self._senders[key] = self._make(config)
             return self._senders[key]
 
     def rate_per_s(self, target: str) -> float | None:
@@ -116,7 +113,7 @@ class Deliveries:
             return self._shop(name).settings.rate_per_s
         return None
 
-    def _make(self, kind: str, config: object) -> Sender:
+    def _make(self, config: object) -> Sender:
         if isinstance(config, Warehouse):
             return self._wms.client(config)
         if isinstance(config, Shop):
