@@ -292,3 +292,44 @@ def test_a_channel_orders_lines_are_the_channels_to_change(flow_hub: Hub) -> Non
         flow_hub.uow(), order.id or 0, actor=ADMIN, seller_note="call first"
     )
     assert edited.seller_note == "call first"
+
+
+def test_an_intercept_after_the_parcel_left_is_reported_too_late(flow_hub: Hub) -> None:
+    # The WMS ships at once; its shipped callback cannot reach OrderHub yet (nobody listens).
+    quick = start_wms_simulator(
+        callback_url="http://127.0.0.1:9/unreachable",
+        credentials=WMS_CREDENTIALS,
+        options=WmsSimOptions(warehouse_code=WAREHOUSE),
+    )
+    try:
+        set_up_books(flow_hub, quick.url, stock=4)
+        order = _manual_order(flow_hub, sku=SKUS[2], quantity=1)
+        relay = _relay(flow_hub)
+        relay.run_once()
+        wait_for(
+            "the WMS to ship",
+            lambda: (
+                [o["status"] for o in sim(quick, "GET", "outbound")["orders"].values()]
+                == ["DELIVERED"]
+            ),
+            timeout_s=10,
+            tick=lambda: None,
+        )
+        order_service.apply_action(
+            flow_hub.uow(),
+            order.id or 0,
+            Action.INTERCEPT,
+            actor=ADMIN,
+            review_required=False,
+            reason="buyer cancelled",
+        )
+        relay.run_once()
+        relay.close()
+        after = order_service.get_order(flow_hub.uow(), order.id or 0, actor=ADMIN)
+        assert after.status is OrderStatus.SENT_TO_WAREHOUSE and after.stock_state == "reserved"
+        timeline = order_service.get_timeline(flow_hub.uow(), order.id or 0, actor=ADMIN)
+        last = timeline.events[-1]
+        assert (last.action, last.source) == ("release", f"wms:{WAREHOUSE}")
+        assert last.reason is not None and last.reason.startswith("too late")
+    finally:
+        quick.stop()
