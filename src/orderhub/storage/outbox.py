@@ -141,16 +141,25 @@ class SqlOutboxRepository:
     # --- the relay -------------------------------------------------------------------------
 
     def claim(
-        self, *, now: datetime, limit: int, lease_s: float, targets: Sequence[str] | None = None
+        self, *, now: datetime, limit: int, lease_s: float, skip: Sequence[str] = ()
     ) -> tuple[list[OutboxMessage], datetime]:
-        """Lease up to `limit` due messages; returns them and the lease (their finish token)."""
-        query = _DUE
-        if targets is not None:
-            query = query.where(outbox.c.target.in_(list(targets)))
-        if self._conn.dialect.name == "postgresql":
-            # Several workers claim disjoint rows; SQLite serialises writers instead.
-            query = query.with_for_update(skip_locked=True, of=outbox)
-        ids = list(self._conn.execute(query, {"now": now, "limit": limit}).scalars())
+        """Lease up to `limit` due messages of each target (but those in `skip`); returns them
+        and the lease (their finish token).
+
+        Per target, so a slow or failing receiver's backlog never holds up another's.
+        """
+        due_targets = select(outbox.c.target).distinct().where(
+            outbox.c.status.in_(UNFINISHED), outbox.c.next_attempt_at <= now
+        )
+        ids: list[int] = []
+        for target in self._conn.execute(due_targets).scalars():
+            if target in skip:
+                continue
+            query = _DUE.where(outbox.c.target == target)
+            if self._conn.dialect.name == "postgresql":
+                # Several workers claim disjoint rows; SQLite serialises writers instead.
+                query = query.with_for_update(skip_locked=True, of=outbox)
+            ids += self._conn.execute(query, {"now": now, "limit": limit}).scalars()
         lease = now + timedelta(seconds=lease_s)
         if not ids:
             return [], lease
@@ -160,7 +169,8 @@ class SqlOutboxRepository:
             .values(status=SENDING, next_attempt_at=lease)
             .returning(*outbox.c)
         ).mappings()
-        messages = sorted((_message(r) for r in rows), key=lambda m: ids.index(m.id))
+        order = {message_id: n for n, message_id in enumerate(ids)}
+        messages = sorted((_message(r) for r in rows), key=lambda m: order[m.id])
         return messages, lease
 
     def finish(self, rows: Sequence[dict[str, Any]], *, lease: datetime) -> set[int]:

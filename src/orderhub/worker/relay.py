@@ -14,7 +14,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -78,37 +78,47 @@ class Relay:
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="relay")
 
     def run_once(self) -> dict[str, int]:
-        """One round: claim, deliver each target's messages in parallel, finish. Counts."""
-        with self._uows() as uow:
-            now = uow.clock.now()
-            claimed, lease = uow.outbox.claim(now=now, limit=self.batch, lease_s=self.lease_s)
-            uow.commit()
-        if not claimed:
-            return {}
-        by_target: dict[str, list[OutboxMessage]] = defaultdict(list)
-        for message in claimed:
-            by_target[message.target].append(message)
+        """One round, waited for: claim, deliver each target's messages in parallel, finish."""
         totals: dict[str, int] = defaultdict(int)
-        futures = [
-            self._pool.submit(self._deliver, target, messages, lease, now)
-            for target, messages in by_target.items()
-        ]
-        for future in futures:
+        for future in self._start_round(skip=()).values():
             for key, value in future.result().items():
                 totals[key] += value
         return dict(totals)
 
     def run(self, stop: threading.Event) -> None:
-        """Relay until `stop` is set; an idle round waits `poll_s`."""
+        """Relay until `stop` is set. A target still busy with its last batch is skipped when
+        claiming, so a slow receiver delays only its own messages; an idle round waits."""
+        busy: dict[str, Future[dict[str, int]]] = {}
         while not stop.is_set():
+            started: dict[str, Future[dict[str, int]]] = {}
             try:
-                done = self.run_once()
+                for target in [t for t, job in busy.items() if job.done()]:
+                    busy.pop(target).result()
+                started = self._start_round(skip=tuple(busy))
+                busy.update(started)
             except Exception:
                 log.exception("outbox relay round failed; trying again")
                 stop.wait(max(self.poll_s, 1.0))
                 continue
-            if not done:
+            if not started:
                 stop.wait(self.poll_s)
+        for job in busy.values():
+            job.result()
+
+    def _start_round(self, *, skip: tuple[str, ...]) -> dict[str, Future[dict[str, int]]]:
+        with self._uows() as uow:
+            now = uow.clock.now()
+            claimed, lease = uow.outbox.claim(
+                now=now, limit=self.batch, lease_s=self.lease_s, skip=skip
+            )
+            uow.commit()
+        by_target: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for message in claimed:
+            by_target[message.target].append(message)
+        return {
+            target: self._pool.submit(self._deliver, target, messages, lease, now)
+            for target, messages in by_target.items()
+        }
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

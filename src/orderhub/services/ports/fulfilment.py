@@ -107,10 +107,11 @@ class OutboxRepository(Protocol):
         ...
 
     def claim(
-        self, *, now: datetime, limit: int, lease_s: float, targets: Sequence[str] | None = None
+        self, *, now: datetime, limit: int, lease_s: float, skip: Sequence[str] = ()
     ) -> tuple[list[OutboxMessage], datetime]:
-        """Lease due messages (highest priority, then oldest; one per order and target at a
-        time); returns them with the lease that finishing them needs."""
+        """Lease up to `limit` due messages per target, targets in `skip` left out (highest
+        priority, then oldest; one per order and target at a time); returns them with the
+        lease that finishing them needs."""
         ...
 
     def finish(self, rows: Sequence[dict[str, Any]], *, lease: datetime) -> set[int]:
