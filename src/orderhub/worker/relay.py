@@ -14,7 +14,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -100,7 +100,11 @@ class Relay:
                 log.exception("outbox relay round failed; trying again")
                 stop.wait(max(self.poll_s, 1.0))
                 continue
-            if not started:
+            if started:
+                continue
+            if busy:  # the next round starts as soon as a busy target is free again
+                wait(busy.values(), timeout=self.poll_s, return_when=FIRST_COMPLETED)
+            else:
                 stop.wait(self.poll_s)
         for job in busy.values():
             job.result()
