@@ -16,6 +16,7 @@ from orderhub.domain.shops import Credentials, SyncSettings
 from orderhub.domain.warehouses import WmsCredentials
 from orderhub.integrations.channels.simkit import CATALOGUE, COMBOS, RunningServer
 from orderhub.integrations.channels.simulate import SIM_ACCESS_TOKEN, SIM_APP_KEY, SIM_APP_SECRET
+from orderhub.integrations.wms.qimen.simulator import WmsSimOptions, start_wms_simulator
 from orderhub.permissions import permissions_of
 from orderhub.services import shops
 from orderhub.services.demo import load_catalogue, load_demo_warehouse
@@ -33,6 +34,15 @@ def sim(server: RunningServer, method: str, path: str, body: Any = None) -> Any:
     response = httpx.request(method, f"{server.url}/_sim/{path}", json=body, timeout=30)
     response.raise_for_status()
     return response.json()
+
+
+def start_wms(callback_url: str, **options: Any) -> RunningServer:
+    """The Qimen WMS simulator for the test warehouse, sharing its credentials."""
+    return start_wms_simulator(
+        callback_url=callback_url,
+        credentials=WMS_CREDENTIALS,
+        options=WmsSimOptions(warehouse_code=WAREHOUSE, **options),
+    )
 
 
 def set_up_books(hub: Hub, wms_url: str, *, stock: int) -> None:

@@ -18,7 +18,6 @@ from orderhub.domain.ownership import NotOwner
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.integrations.channels.simkit import RunningServer
 from orderhub.integrations.channels.simulate import start_simulators
-from orderhub.integrations.wms.qimen.simulator import WmsSimOptions, start_wms_simulator
 from orderhub.services import inventory
 from orderhub.services import orders as order_service
 from orderhub.services import outbox as outbox_service
@@ -32,10 +31,10 @@ from tests.integration.fulfilment_kit import (
     ADMIN,
     SKUS,
     WAREHOUSE,
-    WMS_CREDENTIALS,
     add_shops,
     set_up_books,
     sim,
+    start_wms,
     stock_balances,
     wait_for,
 )
@@ -66,11 +65,7 @@ def orderhub(flow_hub: Hub) -> Iterator[RunningServer]:
 
 @pytest.fixture
 def wms(orderhub: RunningServer) -> Iterator[RunningServer]:
-    server = start_wms_simulator(
-        callback_url=f"{orderhub.url}/api/v1/wms/{WAREHOUSE}/callbacks",
-        credentials=WMS_CREDENTIALS,
-        options=WmsSimOptions(warehouse_code=WAREHOUSE, report_progress=True),
-    )
+    server = start_wms(f"{orderhub.url}/api/v1/wms/{WAREHOUSE}/callbacks", report_progress=True)
     yield server
     server.stop()
 
@@ -196,11 +191,7 @@ def test_cancelling_before_the_hand_off_gives_the_stock_back_and_withdraws_the_p
 def test_an_intercept_stops_the_parcel_and_gives_the_stock_back(
     flow_hub: Hub, orderhub: RunningServer
 ) -> None:
-    slow = start_wms_simulator(
-        callback_url=f"{orderhub.url}/api/v1/wms/{WAREHOUSE}/callbacks",
-        credentials=WMS_CREDENTIALS,
-        options=WmsSimOptions(warehouse_code=WAREHOUSE, ship_after_s=600),
-    )
+    slow = start_wms(f"{orderhub.url}/api/v1/wms/{WAREHOUSE}/callbacks", ship_after_s=600)
     try:
         set_up_books(flow_hub, slow.url, stock=4)
         order = _manual_order(flow_hub, sku=SKUS[1], quantity=1)
@@ -296,11 +287,7 @@ def test_a_channel_orders_lines_are_the_channels_to_change(flow_hub: Hub) -> Non
 
 def test_an_intercept_after_the_parcel_left_is_reported_too_late(flow_hub: Hub) -> None:
     # The WMS ships at once; its shipped callback cannot reach OrderHub yet (nobody listens).
-    quick = start_wms_simulator(
-        callback_url="http://127.0.0.1:9/unreachable",
-        credentials=WMS_CREDENTIALS,
-        options=WmsSimOptions(warehouse_code=WAREHOUSE),
-    )
+    quick = start_wms("http://127.0.0.1:9/unreachable")
     try:
         set_up_books(flow_hub, quick.url, stock=4)
         order = _manual_order(flow_hub, sku=SKUS[2], quantity=1)

@@ -28,7 +28,6 @@ from sqlalchemy import func, select
 from orderhub.bootstrap import Hub, bootstrap
 from orderhub.integrations.channels.simkit import RunningServer
 from orderhub.integrations.channels.simulate import start_simulators
-from orderhub.integrations.wms.qimen.simulator import WmsSimOptions, start_wms_simulator
 from orderhub.services import outbox as outbox_service
 from orderhub.storage.tables import orders, outbox
 from tests.conftest import CHEAP_HASHER, TEST_CREDENTIALS_KEY
@@ -36,10 +35,10 @@ from tests.integration.fulfilment_kit import (
     ADMIN,
     SKUS,
     WAREHOUSE,
-    WMS_CREDENTIALS,
     add_shops,
     set_up_books,
     sim,
+    start_wms,
     stock_balances,
 )
 
@@ -154,11 +153,7 @@ def test_orders_ship_through_faults_and_kill_9_with_nothing_lost_or_doubled(
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     channels = start_simulators(first_port=0)
-    wms = start_wms_simulator(
-        callback_url=f"{url}/api/v1/wms/{WAREHOUSE}/callbacks",
-        credentials=WMS_CREDENTIALS,
-        options=WmsSimOptions(warehouse_code=WAREHOUSE, report_progress=True),
-    )
+    wms = start_wms(f"{url}/api/v1/wms/{WAREHOUSE}/callbacks", report_progress=True)
     processes = Processes(_env(flow_hub), tmp_path)
     try:
         _run(flow_hub, channels, wms, processes, port, tmp_path)

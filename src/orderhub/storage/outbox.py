@@ -148,8 +148,10 @@ class SqlOutboxRepository:
 
         Per target, so a slow or failing receiver's backlog never holds up another's.
         """
-        due_targets = select(outbox.c.target).distinct().where(
-            outbox.c.status.in_(UNFINISHED), outbox.c.next_attempt_at <= now
+        due_targets = (
+            select(outbox.c.target)
+            .distinct()
+            .where(outbox.c.status.in_(UNFINISHED), outbox.c.next_attempt_at <= now)
         )
         ids: list[int] = []
         for target in self._conn.execute(due_targets).scalars():

@@ -255,14 +255,4 @@ def _raise(
                 order, "delivery_problem", actor=SYSTEM, at=now, source=source, reason=reason
             )
         ]
-    return [
-        actions.apply(
-            order,
-            Action.RAISE_EXCEPTION,
-            actor=SYSTEM,
-            at=now,
-            reason_code=code,
-            reason=reason,
-            source=source,
-        )
-    ]
+    return [flow.to_exception(order, code, reason, at=now, source=source)]

@@ -16,6 +16,7 @@ in the same transaction as the change, whoever made it (a person, the channel, t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from orderhub.domain import actions
 from orderhub.domain.actors import SYSTEM
@@ -100,6 +101,28 @@ def reserve(uow: UnitOfWork, order: Order) -> InsufficientStock | None:
     return None
 
 
+def to_exception(
+    order: Order,
+    code: ExceptionReason,
+    reason: str,
+    *,
+    at: datetime,
+    source: str,
+    params: dict[str, object] | None = None,
+) -> OrderEvent:
+    """The system puts the order into the exception queue, saying why."""
+    return actions.apply(
+        order,
+        Action.RAISE_EXCEPTION,
+        actor=SYSTEM,
+        at=at,
+        reason_code=code,
+        reason=reason,
+        source=source,
+        params=params,
+    )
+
+
 def _next_step(uow: UnitOfWork, order: Order) -> list[OrderEvent]:
     """Where the order's state leads next: reserve its stock, or allocate it."""
     flow, now = uow.flow, uow.clock.now()
@@ -112,13 +135,11 @@ def _next_step(uow: UnitOfWork, order: Order) -> list[OrderEvent]:
         short = reserve(uow, order)
         if short is not None:
             return [
-                actions.apply(
+                to_exception(
                     order,
-                    Action.RAISE_EXCEPTION,
-                    actor=SYSTEM,
+                    ExceptionReason.OUT_OF_STOCK,
+                    f"{short.detail}; it moves on by itself when stock arrives",
                     at=now,
-                    reason_code=ExceptionReason.OUT_OF_STOCK,
-                    reason=f"{short.detail}; it moves on by itself when stock arrives",
                     source=SOURCE,
                     params={"short": short.short},
                 )
