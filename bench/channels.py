@@ -433,6 +433,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         secret_key="bench",
         credentials_key=Fernet.generate_key().decode(),
         log_level="error",  # the pulls' retry warnings would drown the progress lines
+        # The pull into the pool is measured here; reserving stock (paying) in fulfilment.py.
+        reserve_stock=False,
+        auto_allocate=False,
     )
     database = "postgresql" if opts.database_url else "sqlite"
     log(

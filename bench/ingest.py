@@ -191,7 +191,9 @@ def raw_writer(
                 "correlation_id": None,
             }
             message = (str(uuid.uuid4()), event_type, str(order_id), json.dumps(payload))
-            messages.append((*message, ts, "pending", 0, ts))
+            # Kept as the record (no broker configured): target, order, priority, then the
+            # delivery columns a relay would fill.
+            messages.append((*message, ts, "kept", 0, ts, "events", order_id, 0, None, None, None))
         cur.executemany(sql_events, events)
         cur.executemany(sql_outbox, messages)
         cur.execute("COMMIT")
@@ -387,7 +389,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     directory = Path(tempfile.mkdtemp(prefix="orderhub-bench-", dir=opts.dir))
     result: dict[str, Any] = {}
     try:
-        settings = Settings(database_url="sqlite://", secret_key="bench")
+        # Taking orders in is measured here; reserving their stock (paying) in fulfilment.py.
+        settings = Settings(
+            database_url="sqlite://", secret_key="bench", reserve_stock=False, auto_allocate=False
+        )
         numbers = [f"B{n:08d}" for n in range(opts.orders)]
         log(f"{opts.orders} orders, synchronous={settings.sqlite_synchronous}, in {directory}")
         raw = service = http = None
