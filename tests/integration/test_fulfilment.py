@@ -7,12 +7,14 @@ real HTTP, and the Qimen WMS and channel simulators answer on 127.0.0.1.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from orderhub.app import create_app
 from orderhub.bootstrap import Hub, bootstrap
+from orderhub.domain.fulfilment import ReportKind, StockCount, WarehouseReport
 from orderhub.domain.orders import Amounts, Order, OrderLine, PaymentStatus
 from orderhub.domain.ownership import NotOwner
 from orderhub.domain.transitions import Action, OrderStatus
@@ -23,6 +25,7 @@ from orderhub.services import orders as order_service
 from orderhub.services import outbox as outbox_service
 from orderhub.services.channel_sync import pull_shop
 from orderhub.services.fulfilment.deliveries import RetryPolicy
+from orderhub.services.fulfilment.warehouse_reports import apply_reports
 from orderhub.storage.tables import orders, outbox
 from orderhub.worker.relay import Relay
 from tests.conftest import CHEAP_HASHER
@@ -320,3 +323,33 @@ def test_an_intercept_after_the_parcel_left_is_reported_too_late(flow_hub: Hub) 
         assert last.reason is not None and last.reason.startswith("too late")
     finally:
         quick.stop()
+
+
+def test_wms_counts_apply_once_and_an_older_one_changes_nothing(flow_hub: Hub) -> None:
+    set_up_books(flow_hub, "http://127.0.0.1:9", stock=10)
+    t0 = datetime.now(UTC)
+
+    def count(message_id: str, on_hand: int, as_of: datetime) -> WarehouseReport:
+        return WarehouseReport(
+            message_id=message_id,
+            warehouse=WAREHOUSE,
+            kind=ReportKind.STOCK,
+            at=as_of,
+            stock=(StockCount(SKUS[0], on_hand, as_of),),
+        )
+
+    def on_hand() -> int:
+        with flow_hub.uow.read_only() as uow:
+            level = uow.inventory.level(SKUS[0], WAREHOUSE)
+        return level.on_hand if level else -1
+
+    first = apply_reports(flow_hub.uow, WAREHOUSE, [count("c1", 7, t0)])
+    assert [o.outcome for o in first] == ["applied"] and on_hand() == 7
+    again = apply_reports(flow_hub.uow, WAREHOUSE, [count("c1", 7, t0)])
+    assert [o.outcome for o in again] == ["duplicate"]
+    older = apply_reports(flow_hub.uow, WAREHOUSE, [count("c0", 3, t0 - timedelta(minutes=5))])
+    assert "ignored" in older[0].outcome and on_hand() == 7
+    _manual_order(flow_hub, sku=SKUS[0], quantity=1)  # allocated: maybe shipped, unconfirmed
+    later = apply_reports(flow_hub.uow, WAREHOUSE, [count("c2", 2, t0 + timedelta(minutes=5))])
+    assert "deferred" in later[0].outcome and on_hand() == 7
+    assert stock_balances(flow_hub) == []
