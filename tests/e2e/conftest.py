@@ -71,6 +71,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             secret_key="e2e-secret",
             log_level="WARNING",
             credentials_key=TEST_CREDENTIALS_KEY,
+            # The console walk-through is about the order flow, not stock or the warehouse.
+            reserve_stock=False,
+            auto_allocate=False,
         ),
         hasher=CHEAP_HASHER,
     )
