@@ -202,15 +202,7 @@ def test_an_intercept_stops_the_parcel_and_gives_the_stock_back(
         relay.run_once()
         taken = order_service.get_order(flow_hub.uow(), order.id or 0, actor=ADMIN)
         assert taken.status is OrderStatus.SENT_TO_WAREHOUSE
-        order_service.apply_action(
-            flow_hub.uow(),
-            order.id or 0,
-            Action.INTERCEPT,
-            actor=ADMIN,
-            review_required=False,
-            reason="buyer cancelled",
-        )
-        relay.run_once()
+        _intercept(flow_hub, relay, order.id or 0)
         stopped = order_service.get_order(flow_hub.uow(), order.id or 0, actor=ADMIN)
         assert stopped.status is OrderStatus.CANCELLED and stopped.stock_state == "released"
         outbound = sim(slow, "GET", "outbound")["orders"]
@@ -305,15 +297,7 @@ def test_an_intercept_after_the_parcel_left_is_reported_too_late(flow_hub: Hub) 
             timeout_s=10,
             tick=lambda: None,
         )
-        order_service.apply_action(
-            flow_hub.uow(),
-            order.id or 0,
-            Action.INTERCEPT,
-            actor=ADMIN,
-            review_required=False,
-            reason="buyer cancelled",
-        )
-        relay.run_once()
+        _intercept(flow_hub, relay, order.id or 0)
         relay.close()
         after = order_service.get_order(flow_hub.uow(), order.id or 0, actor=ADMIN)
         assert after.status is OrderStatus.SENT_TO_WAREHOUSE and after.stock_state == "reserved"
@@ -353,3 +337,16 @@ def test_wms_counts_apply_once_and_an_older_one_changes_nothing(flow_hub: Hub) -
     later = apply_reports(flow_hub.uow, WAREHOUSE, [count("c2", 2, t0 + timedelta(minutes=5))])
     assert "deferred" in later[0].outcome and on_hand() == 7
     assert stock_balances(flow_hub) == []
+
+
+def _intercept(hub: Hub, relay: Relay, order_id: int) -> None:
+    """A person intercepts the order; the relay takes the cancel to the WMS and its answer back."""
+    order_service.apply_action(
+        hub.uow(),
+        order_id,
+        Action.INTERCEPT,
+        actor=ADMIN,
+        review_required=False,
+        reason="buyer cancelled",
+    )
+    relay.run_once()
