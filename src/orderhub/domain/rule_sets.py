@@ -1,0 +1,132 @@
+"""Review and routing rule sets: rules tried in order, the first that matches decides, else the
+default. Each decision says which rule made it and why, for the order's timeline.
+
+Review outcomes:  {"decision": "approve"}
+                  {"decision": "exception", "reason_code": "risk", "reason": "amount above 5,000"}
+Routing outcomes: {"warehouse": "WH-LIVE", "queue": "live"}   (queue optional: "default")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from orderhub.domain.orders import Order
+from orderhub.domain.rules import check_condition, explain, matches
+from orderhub.domain.transitions import ExceptionReason
+from orderhub.errors import ValidationFailed
+
+
+class RuleSetKind(StrEnum):
+    REVIEW = "review"
+    ROUTING = "routing"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    condition: Mapping[str, Any]
+    outcome: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    kind: RuleSetKind
+    rules: tuple[Rule, ...]
+    default: Mapping[str, Any]
+    version: int = 1
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Mapping[str, Any]
+    rule: str | None  # None: the default decided
+    because: list[str] = field(default_factory=list)
+
+    def said(self) -> str:
+        if self.rule is None:
+            return "no rule matched: the default"
+        return f"rule '{self.rule}': " + ("; ".join(self.because) or "matched")
+
+
+def check_rule_set(rule_set: RuleSet, *, warehouses: Iterable[str]) -> RuleSet:
+    """Refuse a rule set with a bad condition or outcome, naming the rule and what to fix."""
+    known = frozenset(warehouses)
+    names: set[str] = set()
+    for n, rule in enumerate(rule_set.rules):
+        where = f"rules[{n}] '{rule.name}'"
+        if not rule.name.strip():
+            raise ValidationFailed(f"rules[{n}] needs a name", field=f"rules[{n}].name")
+        if rule.name in names:
+            raise ValidationFailed(
+                f"{where}: another rule has this name; names tell the timeline which rule decided",
+                field=f"rules[{n}].name",
+            )
+        names.add(rule.name)
+        try:
+            check_condition(rule.condition)
+        except ValidationFailed as bad:
+            raise ValidationFailed(
+                f"{where}: {bad.detail}", field=f"rules[{n}].condition"
+            ) from None
+        _check_outcome(rule_set.kind, rule.outcome, known, where, f"rules[{n}].outcome")
+    _check_outcome(rule_set.kind, rule_set.default, known, "the default", "default")
+    return rule_set
+
+
+def _check_outcome(
+    kind: RuleSetKind, outcome: Mapping[str, Any], warehouses: frozenset[str], where: str, at: str
+) -> None:
+    if kind is RuleSetKind.ROUTING:
+        warehouse = outcome.get("warehouse")
+        if warehouse not in warehouses:
+            raise ValidationFailed(
+                f"{where} sends orders to warehouse '{warehouse}', which does not exist; "
+                f"warehouses: {', '.join(sorted(warehouses)) or 'none yet (add one first)'}",
+                field=at,
+            )
+        queue = outcome.get("queue", "default")
+        if not isinstance(queue, str) or not queue.strip():
+            raise ValidationFailed(f"{where}: 'queue' must be a non-empty name", field=at)
+        return
+    decision = outcome.get("decision")
+    if decision == "approve":
+        return
+    if decision != "exception":
+        raise ValidationFailed(
+            f"{where}: 'decision' must be 'approve' or 'exception' (got {decision!r})", field=at
+        )
+    codes = [r.value for r in ExceptionReason]
+    if outcome.get("reason_code") not in codes:
+        raise ValidationFailed(
+            f"{where}: an exception needs 'reason_code', one of: {', '.join(codes)}", field=at
+        )
+    if not str(outcome.get("reason") or "").strip():
+        raise ValidationFailed(f"{where}: an exception needs a 'reason' in words", field=at)
+
+
+def decide(rule_set: RuleSet, order: Order) -> Decision:
+    """The first matching rule's outcome, or the default."""
+    for rule in rule_set.rules:
+        if matches(rule.condition, order):
+            return Decision(rule.outcome, rule.name, explain(rule.condition, order))
+    return Decision(rule_set.default, None)
+
+
+@dataclass(frozen=True)
+class DryRunRow:
+    order_id: int | None
+    before: Decision
+    after: Decision
+
+    @property
+    def changes(self) -> bool:
+        return dict(self.before.outcome) != dict(self.after.outcome)
+
+
+def dry_run(current: RuleSet, proposed: RuleSet, orders: Sequence[Order]) -> list[DryRunRow]:
+    """What the proposed rules would decide for these orders, beside what the current ones do."""
+    return [DryRunRow(o.id, decide(current, o), decide(proposed, o)) for o in orders]
