@@ -52,6 +52,8 @@ class Permission(StrEnum):
     WAREHOUSE_MANAGE = "warehouse.manage"
     OUTBOX_READ = "outbox.read"
     OUTBOX_REPLAY = "outbox.replay"
+    RULE_READ = "rule.read"
+    RULE_MANAGE = "rule.manage"
 
 
 P = Permission
@@ -75,7 +77,14 @@ _FLOW = {
 }
 _WAREHOUSE = {P.ORDER_START_PICKING, P.ORDER_SHIP, P.ORDER_DELIVER, P.ORDER_COMPLETE}
 
-_CHANNEL_READ = {P.SHOP_READ, P.QUARANTINE_READ, P.SKU_READ, P.STOCK_READ, P.WAREHOUSE_READ}
+_CHANNEL_READ = {
+    P.SHOP_READ,
+    P.QUARANTINE_READ,
+    P.SKU_READ,
+    P.STOCK_READ,
+    P.WAREHOUSE_READ,
+    P.RULE_READ,
+}
 _CHANNEL_WORK = {P.CHANNEL_SYNC, P.QUARANTINE_MANAGE, P.SKU_MANAGE, P.OUTBOX_READ, P.OUTBOX_REPLAY}
 
 ROLES: dict[str, frozenset[Permission]] = {

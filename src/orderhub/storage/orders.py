@@ -354,6 +354,11 @@ class SqlOrderRepository:
         self._loaded[order.id] = (order.lines, order.tags)
         self._rows[order.id] = _written(row)
 
+    def recent(self, limit: int) -> list[int]:
+        """The newest orders' ids, newest first."""
+        query = select(orders.c.id).order_by(orders.c.id.desc()).limit(limit)
+        return [int(i) for i in self._conn.execute(query).scalars()]
+
     def waiting_for_stock(self, sku: str, warehouse: str, limit: int = 200) -> list[int]:
         """Orders out of stock in `warehouse` that need `sku`, oldest payment first."""
         query = (

@@ -26,6 +26,7 @@ from orderhub.storage.inbox import SqlInboxRepository
 from orderhub.storage.inventory import SqlInventoryRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, SqlOutboxRepository, command_row, message_row
+from orderhub.storage.rules import SqlRuleRepository
 from orderhub.storage.shops import SqlShopRepository
 from orderhub.storage.warehouses import SqlWarehouseRepository
 
@@ -86,6 +87,7 @@ class SqlUnitOfWork:
         self.warehouses = SqlWarehouseRepository(conn, self._cipher)
         self.inbox = SqlInboxRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
+        self.rules = SqlRuleRepository(conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

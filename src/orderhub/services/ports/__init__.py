@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from orderhub.domain.accounts import ApiToken, User
 from orderhub.domain.orders import CustomFieldDef, Order
+from orderhub.domain.rule_sets import RuleSet, RuleSetKind
 from orderhub.domain.timeline import OrderEvent
 from orderhub.services.ports.channels import (
     CatalogueRepository,
@@ -73,6 +74,10 @@ class OrderRepository(Protocol):
         """Save the order if nobody changed it since it was loaded, else ConcurrentUpdate."""
         ...
 
+    def recent(self, limit: int) -> list[int]:
+        """The newest orders' ids, newest first."""
+        ...
+
     def waiting_for_stock(self, sku: str, warehouse: str, limit: int = 200) -> list[int]:
         """Orders in out_of_stock at `warehouse` that need `sku`, oldest payment first."""
         ...
@@ -124,6 +129,16 @@ class TokenRepository(Protocol):
     def touch(self, token_id: int, at: datetime) -> None: ...
 
 
+class RuleRepository(Protocol):
+    def current(self, kind: RuleSetKind) -> RuleSet | None: ...
+
+    def versions(self, kind: RuleSetKind) -> list[RuleSet]: ...
+
+    def add(self, rule_set: RuleSet, *, at: datetime, by: str) -> RuleSet:
+        """Store as the next version; returns it with its version."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Recorded events reach the timeline and the outbox before COMMIT."""
 
@@ -166,6 +181,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def rules(self) -> RuleRepository: ...
 
     @property
     def flow(self) -> FlowPolicy: ...
@@ -227,6 +245,7 @@ __all__ = [
     "PasswordHasher",
     "PayloadRepository",
     "QuarantineRepository",
+    "RuleRepository",
     "Sender",
     "ShipmentRefused",
     "ShopRepository",

@@ -10,7 +10,13 @@ from orderhub.storage.tables.channels import (
     shops,
     sku_mappings,
 )
-from orderhub.storage.tables.fulfilment import inbox, outbox, outbox_attempts, warehouses
+from orderhub.storage.tables.fulfilment import (
+    inbox,
+    outbox,
+    outbox_attempts,
+    rule_sets,
+    warehouses,
+)
 from orderhub.storage.tables.inventory import stock_levels, stock_movements
 from orderhub.storage.tables.orders import (
     custom_field_defs,
@@ -38,6 +44,7 @@ __all__ = [
     "product_components",
     "products",
     "quarantine",
+    "rule_sets",
     "shops",
     "sku_mappings",
     "stock_levels",

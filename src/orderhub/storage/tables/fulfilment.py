@@ -1,5 +1,5 @@
 """What leaves OrderHub (the outbox and its delivery attempts), what came in once (the inbox),
-and the warehouses goods ship from."""
+the warehouses goods ship from, and the review and routing rules that decide where."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from orderhub.storage.tables.base import Id, UTCDateTime, metadata
@@ -80,4 +81,19 @@ warehouses = Table(
     Column("rate_per_s", Float, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    # Every save is a new version; the highest is in force, the others are the history.
+    Column("version", Integer, nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("default_outcome", JSON, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    UniqueConstraint("kind", "version"),
 )

@@ -1,0 +1,72 @@
+"""Review and routing rules: saved as versions, checked on save, tried against recent orders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from orderhub.domain.actors import Actor
+from orderhub.domain.rule_sets import (
+    DryRunRow,
+    Rule,
+    RuleSet,
+    RuleSetKind,
+    check_rule_set,
+    dry_run,
+)
+from orderhub.errors import ValidationFailed
+from orderhub.permissions import Permission, require
+from orderhub.services.ports import UnitOfWork
+
+
+def proposed(
+    kind: str, rules: Sequence[Mapping[str, Any]], default: Mapping[str, Any], notes: str = ""
+) -> RuleSet:
+    """A rule set from its JSON shape, or ValidationFailed saying what is missing."""
+    try:
+        chosen = RuleSetKind(kind)
+    except ValueError:
+        raise ValidationFailed(
+            f"unknown rule set '{kind}'; use one of: {', '.join(k.value for k in RuleSetKind)}",
+            field="kind",
+        ) from None
+    parsed = []
+    for n, rule in enumerate(rules):
+        missing = [key for key in ("name", "condition", "outcome") if key not in rule]
+        if missing:
+            raise ValidationFailed(f"rules[{n}] needs {', '.join(missing)}", field=f"rules[{n}]")
+        parsed.append(Rule(str(rule["name"]), rule["condition"], rule["outcome"]))
+    return RuleSet(chosen, tuple(parsed), default, notes=notes)
+
+
+def save_rules(uow: UnitOfWork, rule_set: RuleSet, *, actor: Actor) -> RuleSet:
+    """Check the rule set against the warehouses that exist and store it as the next version."""
+    require(actor, Permission.RULE_MANAGE)
+    with uow:
+        check_rule_set(rule_set, warehouses=[w.code for w in uow.warehouses.list()])
+        saved = uow.rules.add(rule_set, at=uow.clock.now(), by=actor.label)
+        uow.commit()
+    return saved
+
+
+def rule_versions(uow: UnitOfWork, kind: RuleSetKind, *, actor: Actor) -> list[RuleSet]:
+    """Every saved version, newest (in force) first."""
+    require(actor, Permission.RULE_READ)
+    with uow:
+        return uow.rules.versions(kind)
+
+
+def try_rules(
+    uow: UnitOfWork, rule_set: RuleSet, *, actor: Actor, last: int = 200
+) -> list[DryRunRow]:
+    """What `rule_set` would decide for the last orders, beside what the rules in force decide;
+    nothing is saved or changed."""
+    require(actor, Permission.RULE_READ)
+    with uow:
+        check_rule_set(rule_set, warehouses=[w.code for w in uow.warehouses.list()])
+        current = uow.rules.current(rule_set.kind) or RuleSet(
+            rule_set.kind, (), rule_set.default, version=0
+        )
+        ids = uow.orders.recent(max(1, min(last, 5000)))
+        uow.orders.prefetch(ids)
+        return dry_run(current, rule_set, [uow.orders.get(i) for i in ids])

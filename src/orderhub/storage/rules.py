@@ -1,0 +1,67 @@
+"""Rule sets in SQL: every save a new version, the highest in force."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, RowMapping
+
+from orderhub.domain.rule_sets import Rule, RuleSet, RuleSetKind
+from orderhub.storage.tables import rule_sets
+
+
+def _rule_set(row: RowMapping) -> RuleSet:
+    return RuleSet(
+        kind=RuleSetKind(row["kind"]),
+        rules=tuple(Rule(r["name"], r["condition"], r["outcome"]) for r in row["rules"]),
+        default=row["default_outcome"],
+        version=row["version"],
+        notes=row["notes"],
+    )
+
+
+class SqlRuleRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def current(self, kind: RuleSetKind) -> RuleSet | None:
+        query = (
+            select(rule_sets)
+            .where(rule_sets.c.kind == kind.value)
+            .order_by(rule_sets.c.version.desc())
+            .limit(1)
+        )
+        row = self._conn.execute(query).mappings().first()
+        return _rule_set(row) if row else None
+
+    def versions(self, kind: RuleSetKind) -> list[RuleSet]:
+        query = (
+            select(rule_sets)
+            .where(rule_sets.c.kind == kind.value)
+            .order_by(rule_sets.c.version.desc())
+        )
+        return [_rule_set(r) for r in self._conn.execute(query).mappings()]
+
+    def add(self, rule_set: RuleSet, *, at: datetime, by: str) -> RuleSet:
+        """Store as the next version (the unique key refuses a concurrent save of the same)."""
+        latest = self._conn.execute(
+            select(func.max(rule_sets.c.version)).where(rule_sets.c.kind == rule_set.kind.value)
+        ).scalar_one()
+        version = (latest or 0) + 1
+        self._conn.execute(
+            rule_sets.insert(),
+            {
+                "kind": rule_set.kind.value,
+                "version": version,
+                "rules": [
+                    {"name": r.name, "condition": r.condition, "outcome": r.outcome}
+                    for r in rule_set.rules
+                ],
+                "default_outcome": rule_set.default,
+                "notes": rule_set.notes,
+                "created_at": at,
+                "created_by": by,
+            },
+        )
+        return RuleSet(rule_set.kind, rule_set.rules, rule_set.default, version, rule_set.notes)
