@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from orderhub.bootstrap import Hub
+from orderhub.domain.orders import Amounts, OrderLine, PaymentStatus
 from orderhub.domain.rule_sets import RuleSetKind
+from orderhub.domain.transitions import OrderStatus
 from orderhub.errors import ValidationFailed
 from orderhub.services import orders as order_service
 from orderhub.services import warehouses
@@ -59,3 +61,41 @@ def test_a_dry_run_shows_which_recent_orders_the_live_rule_would_move(hub: Hub) 
     versions = rule_versions(hub.uow(), RuleSetKind.ROUTING, actor=ADMIN)
     assert saved.version == 2 and [v.version for v in versions] == [2, 1]
     assert versions[0].rules[0].name == "live stream"
+
+
+def test_saved_rules_route_live_orders_and_review_the_rest_saying_why(hub: Hub) -> None:
+    for code in ("WH-MAIN", "WH-LIVE"):
+        _warehouse(hub, code)
+    save_rules(hub.uow(), proposed("routing", [LIVE_RULE], {"warehouse": "WH-MAIN"}), actor=ADMIN)
+    big = {
+        "name": "big amount",
+        "condition": {"field": "paid_total", "op": "gt", "value": 500000},
+        "outcome": {"decision": "exception", "reason_code": "risk", "reason": "check the buyer"},
+    }
+    save_rules(hub.uow(), proposed("review", [big], {"decision": "approve"}), actor=ADMIN)
+
+    def paid(no: str, **changes: object) -> int:
+        draft = an_order(channel_order_no=no, payment_status=PaymentStatus.PAID, **changes)
+        order = order_service.create_order(hub.uow(), draft, actor=ADMIN, review_required=True)
+        return order.order.id or 0
+
+    live = paid("L-1", tags=("#LIVE2026",))
+    plain = paid("P-1")
+    costly = paid(
+        "B-1",
+        lines=(OrderLine(sku="MUG-350", title="杯", quantity=1, unit_price=600000),),
+        amounts=Amounts(goods_total=600000, paid_total=600000),
+    )
+    read = {i: order_service.get_order(hub.uow(), i, actor=ADMIN) for i in (live, plain, costly)}
+    assert (read[live].warehouse, read[live].status) == ("WH-LIVE", OrderStatus.APPROVED)
+    assert (read[plain].warehouse, read[plain].status) == ("WH-MAIN", OrderStatus.APPROVED)
+    assert (read[costly].status, read[costly].exception_reason) == (OrderStatus.EXCEPTION, "risk")
+    said = {
+        e.action: e.reason for e in order_service.get_timeline(hub.uow(), live, actor=ADMIN).events
+    }
+    assert said["routed"] == "to WH-LIVE (live) by rule 'live stream': tags contains #LIVE2026"
+    assert said["approve"] == "no rule matched: the default (review rules v1)"
+    stopped = order_service.get_timeline(hub.uow(), costly, actor=ADMIN).events[-1]
+    assert stopped.reason == (
+        "check the buyer: rule 'big amount': paid_total gt 500000 (review rules v1)"
+    )

@@ -142,6 +142,13 @@ class FakeWarehouses:
         return None
 
 
+class FakeRules:
+    """No rules saved: people review, shops' warehouses route."""
+
+    def current(self, kind: object) -> None:
+        return None
+
+
 class FakeUnitOfWork:
     """Keeps committed state across uses, like a database; uncommitted changes are dropped."""
 
@@ -153,6 +160,7 @@ class FakeUnitOfWork:
         self.users = FakeUsers()
         self.tokens = FakeTokens(self.users)
         self.warehouses = FakeWarehouses()
+        self.rules = FakeRules()
         # Stock and the warehouse are out of these unit tests' scope (integration tests cover them).
         self.flow = FlowPolicy(reserve_stock=False, auto_allocate=False)
         self.published: list[tuple[str, OrderEvent]] = []

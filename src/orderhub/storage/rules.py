@@ -24,8 +24,15 @@ def _rule_set(row: RowMapping) -> RuleSet:
 class SqlRuleRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # Read once per unit of work: a page of orders is decided by the same rules.
+        self._current: dict[RuleSetKind, RuleSet | None] = {}
 
     def current(self, kind: RuleSetKind) -> RuleSet | None:
+        if kind not in self._current:
+            self._current[kind] = self._read_current(kind)
+        return self._current[kind]
+
+    def _read_current(self, kind: RuleSetKind) -> RuleSet | None:
         query = (
             select(rule_sets)
             .where(rule_sets.c.kind == kind.value)
@@ -64,4 +71,6 @@ class SqlRuleRepository:
                 "created_by": by,
             },
         )
-        return RuleSet(rule_set.kind, rule_set.rules, rule_set.default, version, rule_set.notes)
+        saved = RuleSet(rule_set.kind, rule_set.rules, rule_set.default, version, rule_set.notes)
+        self._current[rule_set.kind] = saved
+        return saved

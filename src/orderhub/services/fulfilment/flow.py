@@ -35,6 +35,7 @@ from orderhub.domain.ownership import OWN_CHANNELS
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
 from orderhub.errors import NotFound
+from orderhub.services.fulfilment import decisions
 from orderhub.services.ports import Command, UnitOfWork
 
 S = OrderStatus
@@ -124,8 +125,13 @@ def to_exception(
 
 
 def _next_step(uow: UnitOfWork, order: Order) -> list[OrderEvent]:
-    """Where the order's state leads next: reserve its stock, or allocate it."""
+    """Where the order's state leads next: route it, reserve its stock, review it by the
+    rules, or allocate it."""
     flow, now = uow.flow, uow.clock.now()
+    if order.warehouse is None and order.status in RESERVE_ON:
+        routed = decisions.route(uow, order)
+        if routed is not None:
+            return [routed]
     if (
         order.status in RESERVE_ON
         and flow.reserve_stock
@@ -145,6 +151,10 @@ def _next_step(uow: UnitOfWork, order: Order) -> list[OrderEvent]:
                 )
             ]
     stocked = order.stock_state == StockState.RESERVED or not flow.reserve_stock
+    if order.status is S.PENDING_REVIEW and stocked:
+        reviewed = decisions.review(uow, order)
+        if reviewed is not None:
+            return [reviewed]
     if order.status is S.APPROVED and flow.auto_allocate and stocked:
         warehouse = warehouse_for(uow, order)
         return [
