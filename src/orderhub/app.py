@@ -23,6 +23,7 @@ from orderhub.api import inventory as api_inventory
 from orderhub.api import orders as api_orders
 from orderhub.api import outbox as api_outbox
 from orderhub.api import quarantine as api_quarantine
+from orderhub.api import rules as api_rules
 from orderhub.api import settings as api_settings
 from orderhub.api import shops as api_shops
 from orderhub.api import skus as api_skus
@@ -111,6 +112,7 @@ def create_app(hub: Hub) -> Any:
         api_webhooks.router,
         api_imports.router,
         api_wms.router,
+        api_rules.router,
         api_warehouses.router,
         api_outbox.router,
         web.router,
