@@ -205,8 +205,11 @@ def test_a_new_paid_order_costs_one_insert_per_table_and_no_update(hub: Hub) -> 
         statements.append(sql.split()[0].upper())
 
     orders.create_order(
-        hub.uow(), an_order(channel_order_no="warm"), actor=OPERATOR, review_required=True
-    )  # the custom-field definitions are read once
+        hub.uow(),
+        an_order(channel_order_no="warm", payment_status=PaymentStatus.PAID),
+        actor=OPERATOR,
+        review_required=True,
+    )  # the custom-field definitions and the rules in force are read once, then shared
     event.listen(hub.engine, "before_cursor_execute", count)
     try:
         orders.create_order(

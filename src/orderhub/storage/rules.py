@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from orderhub.domain.rule_sets import Rule, RuleSet, RuleSetKind
+from orderhub.storage.shared_cache import SharedCache
 from orderhub.storage.tables import rule_sets
 
 
@@ -21,26 +22,32 @@ def _rule_set(row: RowMapping) -> RuleSet:
     )
 
 
+class RuleCache(SharedCache[dict[RuleSetKind, RuleSet]]):
+    """The rule sets in force: every paid order is routed and reviewed by them."""
+
+    def __init__(self, ttl_s: float = 1.0) -> None:
+        super().__init__(ttl_s)
+
+
 class SqlRuleRepository:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        # Read once per unit of work: a page of orders is decided by the same rules.
-        self._current: dict[RuleSetKind, RuleSet | None] = {}
+    def __init__(self, conn: Connection, cache: RuleCache) -> None:
+        self._conn, self._cache = conn, cache
+        self.saved = False  # the unit of work clears the cache after it commits
 
     def current(self, kind: RuleSetKind) -> RuleSet | None:
-        if kind not in self._current:
-            self._current[kind] = self._read_current(kind)
-        return self._current[kind]
+        return self._cache.get(self._read_current).get(kind)
 
-    def _read_current(self, kind: RuleSetKind) -> RuleSet | None:
-        query = (
-            select(rule_sets)
-            .where(rule_sets.c.kind == kind.value)
-            .order_by(rule_sets.c.version.desc())
-            .limit(1)
+    def _read_current(self) -> dict[RuleSetKind, RuleSet]:
+        latest = (
+            select(rule_sets.c.kind, func.max(rule_sets.c.version).label("version"))
+            .group_by(rule_sets.c.kind)
+            .subquery()
         )
-        row = self._conn.execute(query).mappings().first()
-        return _rule_set(row) if row else None
+        query = select(rule_sets).join(
+            latest,
+            (rule_sets.c.kind == latest.c.kind) & (rule_sets.c.version == latest.c.version),
+        )
+        return {RuleSetKind(r["kind"]): _rule_set(r) for r in self._conn.execute(query).mappings()}
 
     def versions(self, kind: RuleSetKind) -> list[RuleSet]:
         query = (
@@ -71,6 +78,5 @@ class SqlRuleRepository:
                 "created_by": by,
             },
         )
-        saved = RuleSet(rule_set.kind, rule_set.rules, rule_set.default, version, rule_set.notes)
-        self._current[rule_set.kind] = saved
-        return saved
+        self.saved = True
+        return RuleSet(rule_set.kind, rule_set.rules, rule_set.default, version, rule_set.notes)

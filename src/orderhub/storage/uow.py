@@ -26,7 +26,7 @@ from orderhub.storage.inbox import SqlInboxRepository
 from orderhub.storage.inventory import SqlInventoryRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, SqlOutboxRepository, command_row, message_row
-from orderhub.storage.rules import SqlRuleRepository
+from orderhub.storage.rules import RuleCache, SqlRuleRepository
 from orderhub.storage.shops import SqlShopRepository
 from orderhub.storage.warehouses import SqlWarehouseRepository
 
@@ -38,6 +38,7 @@ class SqlUnitOfWork:
         clock: Clock | None = None,
         custom_field_cache: CustomFieldCache | None = None,
         *,
+        rule_cache: RuleCache | None = None,
         read_only: bool = False,
         cipher: Fernet | None = None,
         flow: FlowPolicy | None = None,
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self._writer = engine.execution_options(**{WRITE: True})
         self.clock: Clock = clock or SystemClock()
         self._custom_field_cache = custom_field_cache or CustomFieldCache(ttl_s=0)
+        self._rule_cache = rule_cache or RuleCache(ttl_s=0)
         self._queued: WriterQueue | None = None
         self._conn: Connection | None = None
         self._events: list[tuple[Order, OrderEvent]] = []
@@ -87,7 +89,7 @@ class SqlUnitOfWork:
         self.warehouses = SqlWarehouseRepository(conn, self._cipher)
         self.inbox = SqlInboxRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
-        self.rules = SqlRuleRepository(conn)
+        self.rules = SqlRuleRepository(conn, self._rule_cache)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -152,6 +154,9 @@ class SqlUnitOfWork:
         if self.custom_fields.declared:
             self._custom_field_cache.clear()
             self.custom_fields.declared = False
+        if self.rules.saved:
+            self._rule_cache.clear()
+            self.rules.saved = False
 
     def rollback(self) -> None:
         self._events, self._commands = [], []
@@ -169,10 +174,16 @@ class SqlUnitOfWorkFactory:
         self.engine, self.clock, self.cipher = engine, clock, cipher
         self.flow = flow or FlowPolicy()
         self.custom_field_cache = CustomFieldCache()
+        self.rule_cache = RuleCache()
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            self.engine, self.clock, self.custom_field_cache, cipher=self.cipher, flow=self.flow
+            self.engine,
+            self.clock,
+            self.custom_field_cache,
+            rule_cache=self.rule_cache,
+            cipher=self.cipher,
+            flow=self.flow,
         )
 
     def read_only(self) -> SqlUnitOfWork:
@@ -181,6 +192,7 @@ class SqlUnitOfWorkFactory:
             self.clock,
             self.custom_field_cache,
             read_only=True,
+            rule_cache=self.rule_cache,
             cipher=self.cipher,
             flow=self.flow,
         )
