@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from orderhub.bootstrap import Hub
+from orderhub.bootstrap import Hub, bootstrap
 from orderhub.domain.orders import Amounts, OrderLine, PaymentStatus
 from orderhub.domain.rule_sets import RuleSetKind
 from orderhub.domain.transitions import OrderStatus
 from orderhub.errors import ValidationFailed
+from orderhub.integrations.channels.simkit import CATALOGUE, COMBOS
+from orderhub.services import inventory, warehouses
 from orderhub.services import orders as order_service
-from orderhub.services import warehouses
+from orderhub.services.demo import load_catalogue
 from orderhub.services.rules import proposed, rule_versions, save_rules, try_rules
+from tests.conftest import CHEAP_HASHER
 from tests.factories import an_order
-from tests.integration.fulfilment_kit import ADMIN
+from tests.integration.fulfilment_kit import ADMIN, stock_balances
 
 LIVE_RULE = {
     "name": "live stream",
@@ -99,3 +102,56 @@ def test_saved_rules_route_live_orders_and_review_the_rest_saying_why(hub: Hub) 
     assert stopped.reason == (
         "check the buyer: rule 'big amount': paid_total gt 500000 (review rules v1)"
     )
+
+
+def test_live_orders_already_waiting_move_to_the_live_warehouse_when_the_rule_is_saved(
+    hub: Hub,
+) -> None:
+    settings = hub.settings.model_copy(
+        update={"reserve_stock": True, "default_warehouse": "WH-MAIN"}
+    )
+    stocked = bootstrap(settings, hasher=CHEAP_HASHER)
+    try:
+        load_catalogue(
+            stocked.uow, actor=ADMIN, combos=COMBOS, products=[(s, t) for s, t, _, _ in CATALOGUE]
+        )
+        for code in ("WH-MAIN", "WH-LIVE"):
+            _warehouse(stocked, code)
+            for sku in ("TS-WHITE-L", "MUG-350"):
+                inventory.receive(
+                    stocked.uow(), actor=ADMIN, sku=sku, warehouse=code, quantity=50, reason="in"
+                )
+        waiting = {}
+        for n in range(6):
+            tags = ("#LIVE2026",) if n % 2 else ()
+            draft = an_order(
+                channel_order_no=f"W-{n}", payment_status=PaymentStatus.PAID, tags=tags
+            )
+            waiting[n] = (
+                order_service.create_order(
+                    stocked.uow(), draft, actor=ADMIN, review_required=True
+                ).order.id
+                or 0
+            )
+        rule = proposed("routing", [LIVE_RULE], {"warehouse": "WH-MAIN"})
+        would_move = {r.order_id for r in try_rules(stocked.uow(), rule, actor=ADMIN) if r.changes}
+        assert would_move == {waiting[1], waiting[3], waiting[5]}
+
+        save_rules(stocked.uow(), rule, actor=ADMIN)
+
+        for n, order_id in waiting.items():
+            order = order_service.get_order(stocked.uow(), order_id, actor=ADMIN)
+            expected = "WH-LIVE" if n % 2 else "WH-MAIN"
+            assert (order.warehouse, order.stock_state) == (expected, "reserved"), n
+            assert order.status is OrderStatus.PENDING_REVIEW
+        moved = order_service.get_timeline(stocked.uow(), waiting[1], actor=ADMIN).events[-1]
+        assert moved.action == "rerouted" and moved.reason is not None
+        assert moved.reason.startswith("from WH-MAIN to WH-LIVE (live) by rule 'live stream'")
+        with stocked.uow.read_only() as uow:
+            main = uow.inventory.level("TS-WHITE-L", "WH-MAIN")
+            live = uow.inventory.level("TS-WHITE-L", "WH-LIVE")
+        assert main is not None and live is not None
+        assert (main.reserved, live.reserved) == (6, 6)  # 3 orders x 2 shirts each side
+        assert stock_balances(stocked) == []
+    finally:
+        stocked.close()

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from orderhub.domain.actors import Actor
+from orderhub.domain import actions
+from orderhub.domain.actors import SYSTEM, Actor
 from orderhub.domain.rule_sets import (
     DryRunRow,
     Rule,
     RuleSet,
     RuleSetKind,
     check_rule_set,
+    decide,
     dry_run,
 )
 from orderhub.errors import ValidationFailed
 from orderhub.permissions import Permission, require
+from orderhub.services.fulfilment import flow
+from orderhub.services.fulfilment.stock import resume_if_stocked
 from orderhub.services.ports import UnitOfWork
 
 
@@ -45,6 +49,8 @@ def save_rules(uow: UnitOfWork, rule_set: RuleSet, *, actor: Actor) -> RuleSet:
     with uow:
         check_rule_set(rule_set, warehouses=[w.code for w in uow.warehouses.list()])
         saved = uow.rules.add(rule_set, at=uow.clock.now(), by=actor.label)
+        if saved.kind is RuleSetKind.ROUTING:
+            _reroute_waiting(uow, saved)
         uow.commit()
     return saved
 
@@ -70,3 +76,34 @@ def try_rules(
         ids = uow.orders.recent(max(1, min(last, 5000)))
         uow.orders.prefetch(ids)
         return dry_run(current, rule_set, [uow.orders.get(i) for i in ids])
+
+
+def _reroute_waiting(uow: UnitOfWork, rules: RuleSet) -> list[int]:
+    """Orders not yet at a warehouse go where the new routing rules send them: their stock is
+    released where it was held and reserved again there (or they wait for it there)."""
+    moved: list[int] = []
+    ids = uow.orders.waiting_to_route()
+    uow.orders.prefetch(ids)
+    for order_id in ids:
+        order = uow.orders.get(order_id)
+        decision = decide(rules, order)
+        target = str(decision.outcome["warehouse"])
+        if order.warehouse is None or order.warehouse == target:
+            continue
+        queue = str(decision.outcome.get("queue", "default"))
+        event = actions.note(
+            order,
+            "rerouted",
+            actor=SYSTEM,
+            at=uow.clock.now(),
+            source="rules",
+            reason=f"from {order.warehouse} to {target} ({queue}) by {decision.said()} "
+            f"(routing rules v{rules.version})",
+            detail={"from": order.warehouse, "warehouse": target, "queue": queue},
+        )
+        flow.release(uow, order, event)
+        order.warehouse = target
+        flow.record(uow, order, [event], save=True)
+        resume_if_stocked(uow, order, f"routed to {target}")
+        moved.append(order_id)
+    return moved

@@ -354,6 +354,19 @@ class SqlOrderRepository:
         self._loaded[order.id] = (order.lines, order.tags)
         self._rows[order.id] = _written(row)
 
+    def waiting_to_route(self, limit: int = 5000) -> list[int]:
+        """Paid orders not yet allocated (or waiting for stock): where they ship may change."""
+        query = (
+            select(orders.c.id)
+            .where(
+                orders.c.status.in_(("paid", "pending_review", "approved"))
+                | ((orders.c.status == "exception") & (orders.c.exception_reason == "out_of_stock"))
+            )
+            .order_by(orders.c.id)
+            .limit(limit)
+        )
+        return [int(i) for i in self._conn.execute(query).scalars()]
+
     def recent(self, limit: int) -> list[int]:
         """The newest orders' ids, newest first."""
         query = select(orders.c.id).order_by(orders.c.id.desc()).limit(limit)

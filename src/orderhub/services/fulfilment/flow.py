@@ -215,6 +215,13 @@ def _give_back(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
         )
 
 
+def release(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
+    """Give the order's reserved stock back (it is to be reserved again elsewhere)."""
+    if order.stock_state == StockState.RESERVED:
+        _take_back(uow, order, event, MovementKind.RELEASE, f"order {order.id}: {event.reason}")
+        order.stock_state = None
+
+
 def _take_back(
     uow: UnitOfWork, order: Order, event: OrderEvent, kind: MovementKind, reason: str
 ) -> None:

@@ -6,6 +6,7 @@ from orderhub.domain import actions
 from orderhub.domain.actors import SYSTEM
 from orderhub.domain.fulfilment import StockCount
 from orderhub.domain.inventory import Movement, MovementKind
+from orderhub.domain.orders import Order
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.errors import ValidationFailed
 from orderhub.services.fulfilment import flow
@@ -18,24 +19,29 @@ def stock_arrived(uow: UnitOfWork, sku: str, warehouse: str) -> list[int]:
     An order is resolved only once all its lines are reserved, so a partial arrival leaves it
     waiting (with nothing held) rather than holding stock another order could ship with.
     """
-    moved: list[int] = []
-    for order_id in uow.orders.waiting_for_stock(sku, warehouse):
-        order = uow.orders.get(order_id)
-        if order.status is not OrderStatus.EXCEPTION or order.stock_state is not None:
-            continue
-        if flow.reserve(uow, order) is not None:
-            continue
-        event = actions.apply(
-            order,
-            Action.RESOLVE,
-            actor=SYSTEM,
-            at=uow.clock.now(),
-            source=flow.SOURCE,
-            reason=f"stock arrived: reserved in {order.warehouse}",
-        )
-        flow.record(uow, order, [event], save=True)
-        moved.append(order_id)
-    return moved
+    return [
+        order_id
+        for order_id in uow.orders.waiting_for_stock(sku, warehouse)
+        if resume_if_stocked(uow, uow.orders.get(order_id), "stock arrived")
+    ]
+
+
+def resume_if_stocked(uow: UnitOfWork, order: Order, why: str) -> bool:
+    """Reserve for an order waiting in out_of_stock and move it on; False if still short."""
+    if order.status is not OrderStatus.EXCEPTION or order.stock_state is not None:
+        return False
+    if flow.reserve(uow, order) is not None:
+        return False
+    event = actions.apply(
+        order,
+        Action.RESOLVE,
+        actor=SYSTEM,
+        at=uow.clock.now(),
+        source=flow.SOURCE,
+        reason=f"{why}: reserved in {order.warehouse}",
+    )
+    flow.record(uow, order, [event], save=True)
+    return True
 
 
 def apply_count(

@@ -74,6 +74,10 @@ class OrderRepository(Protocol):
         """Save the order if nobody changed it since it was loaded, else ConcurrentUpdate."""
         ...
 
+    def waiting_to_route(self, limit: int = 5000) -> list[int]:
+        """Paid orders not yet allocated, or waiting for stock."""
+        ...
+
     def recent(self, limit: int) -> list[int]:
         """The newest orders' ids, newest first."""
         ...
