@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, delete, func, select
+from sqlalchemy import Update, bindparam, delete, select
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +23,7 @@ from orderhub.domain.orders import (
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import OrderStatus
 from orderhub.errors import ConcurrentUpdate, DuplicateOrder, NotFound
+from orderhub.storage.order_selections import OrderSelections
 from orderhub.storage.rows import inserted_id
 from orderhub.storage.tables import (
     order_events,
@@ -59,7 +60,6 @@ _SELECT_EVENTS = (
     .order_by(order_events.c.id)
 )
 INSERT_EVENTS = order_events.insert()
-_PAST_HAND_OFF = ("allocated", "sent_to_warehouse", "picking", "on_hold", "exception")
 
 
 @lru_cache(maxsize=256)
@@ -239,7 +239,7 @@ def event_row(event: OrderEvent) -> dict[str, Any]:
     }
 
 
-class SqlOrderRepository:
+class SqlOrderRepository(OrderSelections):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         # What was loaded, so an update rewrites lines and tags only when they changed.
@@ -353,49 +353,6 @@ class SqlOrderRepository:
                 )
         self._loaded[order.id] = (order.lines, order.tags)
         self._rows[order.id] = _written(row)
-
-    def waiting_to_route(self, limit: int = 5000) -> list[int]:
-        """Paid orders not yet allocated (or waiting for stock): where they ship may change."""
-        query = (
-            select(orders.c.id)
-            .where(
-                orders.c.status.in_(("paid", "pending_review", "approved"))
-                | ((orders.c.status == "exception") & (orders.c.exception_reason == "out_of_stock"))
-            )
-            .order_by(orders.c.id)
-            .limit(limit)
-        )
-        return [int(i) for i in self._conn.execute(query).scalars()]
-
-    def recent(self, limit: int) -> list[int]:
-        """The newest orders' ids, newest first."""
-        query = select(orders.c.id).order_by(orders.c.id.desc()).limit(limit)
-        return [int(i) for i in self._conn.execute(query).scalars()]
-
-    def waiting_for_stock(self, sku: str, warehouse: str, limit: int = 200) -> list[int]:
-        """Orders out of stock in `warehouse` that need `sku`, oldest payment first."""
-        query = (
-            select(orders.c.id)
-            .where(
-                orders.c.status == "exception",
-                orders.c.exception_reason == "out_of_stock",
-                orders.c.warehouse == warehouse,
-                orders.c.id.in_(select(order_lines.c.order_id).where(order_lines.c.sku == sku)),
-            )
-            .order_by(orders.c.paid_at, orders.c.id)
-            .limit(limit)
-        )
-        return [int(i) for i in self._conn.execute(query).scalars()]
-
-    def in_flight(self, sku: str, warehouse: str) -> int:
-        """Orders holding `sku` here that the warehouse may have shipped unbeknown to us yet."""
-        query = select(func.count()).where(
-            orders.c.warehouse == warehouse,
-            orders.c.stock_state == "reserved",
-            orders.c.status.in_(_PAST_HAND_OFF),
-            orders.c.id.in_(select(order_lines.c.order_id).where(order_lines.c.sku == sku)),
-        )
-        return int(self._conn.execute(query).scalar_one())
 
     def events(self, order_id: int) -> list[OrderEvent]:
         return [

@@ -1,0 +1,57 @@
+"""Which orders a fulfilment step concerns: ids picked by status, warehouse and SKU."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from orderhub.storage.tables import order_lines, orders
+
+_PAST_HAND_OFF = ("allocated", "sent_to_warehouse", "picking", "on_hold", "exception")
+
+
+class OrderSelections:
+    _conn: Connection
+
+    def waiting_to_route(self, limit: int = 5000) -> list[int]:
+        """Paid orders not yet allocated (or waiting for stock): where they ship may change."""
+        query = (
+            select(orders.c.id)
+            .where(
+                orders.c.status.in_(("paid", "pending_review", "approved"))
+                | ((orders.c.status == "exception") & (orders.c.exception_reason == "out_of_stock"))
+            )
+            .order_by(orders.c.id)
+            .limit(limit)
+        )
+        return [int(i) for i in self._conn.execute(query).scalars()]
+
+    def recent(self, limit: int) -> list[int]:
+        """The newest orders' ids, newest first."""
+        query = select(orders.c.id).order_by(orders.c.id.desc()).limit(limit)
+        return [int(i) for i in self._conn.execute(query).scalars()]
+
+    def waiting_for_stock(self, sku: str, warehouse: str, limit: int = 200) -> list[int]:
+        """Orders out of stock in `warehouse` that need `sku`, oldest payment first."""
+        query = (
+            select(orders.c.id)
+            .where(
+                orders.c.status == "exception",
+                orders.c.exception_reason == "out_of_stock",
+                orders.c.warehouse == warehouse,
+                orders.c.id.in_(select(order_lines.c.order_id).where(order_lines.c.sku == sku)),
+            )
+            .order_by(orders.c.paid_at, orders.c.id)
+            .limit(limit)
+        )
+        return [int(i) for i in self._conn.execute(query).scalars()]
+
+    def in_flight(self, sku: str, warehouse: str) -> int:
+        """Orders holding `sku` here that the warehouse may have shipped unbeknown to us yet."""
+        query = select(func.count()).where(
+            orders.c.warehouse == warehouse,
+            orders.c.stock_state == "reserved",
+            orders.c.status.in_(_PAST_HAND_OFF),
+            orders.c.id.in_(select(order_lines.c.order_id).where(order_lines.c.sku == sku)),
+        )
+        return int(self._conn.execute(query).scalar_one())
