@@ -143,6 +143,7 @@ def test_live_orders_already_waiting_move_to_the_live_warehouse_when_the_rule_is
             order = order_service.get_order(stocked.uow(), order_id, actor=ADMIN)
             expected = "WH-LIVE" if n % 2 else "WH-MAIN"
             assert (order.warehouse, order.stock_state) == (expected, "reserved"), n
+            assert order.queue == ("live" if n % 2 else None)
             assert order.status is OrderStatus.PENDING_REVIEW
         moved = order_service.get_timeline(stocked.uow(), waiting[1], actor=ADMIN).events[-1]
         assert moved.action == "rerouted" and moved.reason is not None

@@ -99,7 +99,7 @@ class StockState(StrEnum):
     SHIPPED = "shipped"  # left the warehouse: deducted from on hand
 
 
-def outbound_payload(order: Order, *, queue: str = "default") -> dict[str, Any]:
+def outbound_payload(order: Order) -> dict[str, Any]:
     """wms.outbound.create: everything the warehouse needs to pick, pack and ship."""
     assert order.id is not None and order.warehouse is not None
     r = order.receiver
@@ -108,7 +108,7 @@ def outbound_payload(order: Order, *, queue: str = "default") -> dict[str, Any]:
         "order_id": order.id,
         "warehouse": order.warehouse,
         "priority": order.priority,
-        "queue": queue,
+        "queue": order.queue or "default",
         "shop": order.shop,
         "channel": order.channel,
         "channel_order_no": order.channel_order_no,

@@ -141,6 +141,8 @@ class Order:
     tracking_no: str | None = None
     # Where the order stands with its stock: None (nothing taken), reserved, released, shipped.
     stock_state: str | None = None
+    # The warehouse queue routing rules chose (e.g. "live"); None is the default queue.
+    queue: str | None = None
     custom_fields: dict[str, Any] = field(default_factory=dict)
     # Where a held or excepted order goes back to when released or resolved.
     resume_status: OrderStatus | None = None

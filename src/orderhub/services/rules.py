@@ -102,7 +102,7 @@ def _reroute_waiting(uow: UnitOfWork, rules: RuleSet) -> list[int]:
             detail={"from": order.warehouse, "warehouse": target, "queue": queue},
         )
         flow.release(uow, order, event)
-        order.warehouse = target
+        order.warehouse, order.queue = target, queue
         flow.record(uow, order, [event], save=True)
         resume_if_stocked(uow, order, f"routed to {target}")
         moved.append(order_id)

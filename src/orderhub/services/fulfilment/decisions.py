@@ -26,6 +26,7 @@ def route(uow: UnitOfWork, order: Order) -> OrderEvent | None:
     decision = decide(rules, order)
     order.warehouse = str(decision.outcome["warehouse"])
     queue = str(decision.outcome.get("queue", "default"))
+    order.queue = queue
     return actions.note(
         order,
         "routed",

@@ -59,6 +59,8 @@ orders = Table(
     Column("tracking_no", String(64)),
     # none / reserved / released / shipped: where the order stands with its stock.
     Column("stock_state", String(16)),
+    # The warehouse's queue routing chose (the WMS picks by it); None: the default queue.
+    Column("queue", String(32)),
     Column("custom_fields", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("paid_at", UTCDateTime),
