@@ -33,6 +33,7 @@ from orderhub.services.ports import (
 )
 
 log = structlog.get_logger()
+_COMMANDS = frozenset(k.value for k in MessageKind)
 S = OrderStatus
 
 
@@ -71,22 +72,23 @@ def finish(
             )
             rows.append(_row(message, result, now, policy, worker))
         held = uow.outbox.finish(rows, lease=lease)
-        uow.orders.prefetch(
-            [
-                m.order_id
-                for m, r in zip(claimed, rows, strict=True)
-                if m.order_id and r["status"] != "pending"
-            ]
-        )
-        for message, row in zip(claimed, rows, strict=True):
-            if message.id not in held:
-                counts["lost_lease"] = counts.get("lost_lease", 0) + 1
-                continue
-            counts[row["status"]] = counts.get(row["status"], 0) + 1
-            if message.order_id is not None and row["status"] != "pending":
-                _settle(uow, message, by_id.get(message.message_id), row)
+        settling = [
+            (m, r) for m, r in zip(claimed, rows, strict=True) if m.id in held and _settles(m, r)
+        ]
+        uow.orders.prefetch([m.order_id for m, _ in settling if m.order_id is not None])
+        for row in rows:
+            status = row["status"] if row["id"] in held else "lost_lease"
+            counts[status] = counts.get(status, 0) + 1
+        for message, row in settling:
+            _settle(uow, message, by_id.get(message.message_id), row)
         uow.commit()
     return counts
+
+
+def _settles(message: OutboxMessage, row: dict[str, Any]) -> bool:
+    """Whether the final answer to a command changes its order. A change event's does not:
+    subscribers being unreachable must never stop an order."""
+    return message.order_id is not None and message.kind in _COMMANDS and row["status"] != "pending"
 
 
 def _row(
