@@ -1,20 +1,29 @@
-"""/api/v1/rules/{review|routing}: the rule sets in force and their versions, saving a new
-version (checked first) and trying one on recent orders (the dry run). docs/rules.md has the
-language."""
+"""/api/v1/rules/{review|routing}: the rule sets in force and their versions, one version, the
+difference between two, saving a new version (checked first) and trying one on recent orders
+(the dry run). docs/rules.md has the language."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from orderhub.access import Requires, hub_of
 from orderhub.api.order_models import Strict
 from orderhub.domain.actors import Actor
-from orderhub.domain.rule_sets import Decision, RuleSet, RuleSetKind
+from orderhub.domain.rule_diff import RuleDiff, RuleSetDiff, ValueChange
+from orderhub.domain.rule_sets import Decision, Rule, RuleSet, RuleSetKind
 from orderhub.permissions import Permission
-from orderhub.services.rules import proposed, rule_versions, save_rules, try_rules
+from orderhub.services.rules import (
+    proposed,
+    rule_diff,
+    rule_version,
+    rule_versions,
+    save_rules,
+    try_rules,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 Reader = Annotated[Actor, Depends(Requires(Permission.RULE_READ))]
@@ -39,24 +48,95 @@ class DryRunIn(RuleSetIn):
     last: Annotated[int, Field(ge=1, le=5000, description="how many recent orders")] = 200
 
 
+def _rule_out(rule: Rule) -> RuleIn:
+    return RuleIn(name=rule.name, condition=dict(rule.condition), outcome=dict(rule.outcome))
+
+
 class RuleSetOut(BaseModel):
     kind: str
     version: int
     rules: list[RuleIn]
     default: dict[str, Any]
     notes: str
+    saved_at: datetime | None = Field(description="when this version was saved (UTC)")
+    saved_by: str = Field(description="who saved it")
 
     @classmethod
     def of(cls, rule_set: RuleSet) -> RuleSetOut:
         return cls(
             kind=rule_set.kind.value,
             version=rule_set.version,
-            rules=[
-                RuleIn(name=r.name, condition=dict(r.condition), outcome=dict(r.outcome))
-                for r in rule_set.rules
-            ],
+            rules=[_rule_out(r) for r in rule_set.rules],
             default=dict(rule_set.default),
             notes=rule_set.notes,
+            saved_at=rule_set.saved_at,
+            saved_by=rule_set.saved_by,
+        )
+
+
+class ValueChangeOut(BaseModel):
+    key: str
+    before: Any = Field(description="null: the key was absent")
+    after: Any = Field(description="null: the key is gone")
+
+    @classmethod
+    def of(cls, change: ValueChange) -> ValueChangeOut:
+        return cls(key=change.key, before=change.before, after=change.after)
+
+
+class RuleDiffOut(BaseModel):
+    name: str
+    change: str = Field(description="added, removed, changed or unchanged")
+    parts: list[str] = Field(description="for a changed rule: condition, outcome, position")
+    position_before: int | None = Field(description="1-based; null: added")
+    position_after: int | None = Field(description="1-based; null: removed")
+    before: RuleIn | None
+    after: RuleIn | None
+    outcome_changes: list[ValueChangeOut]
+
+    @classmethod
+    def of(cls, entry: RuleDiff) -> RuleDiffOut:
+        return cls(
+            name=entry.name,
+            change=entry.change.value,
+            parts=[p.value for p in entry.parts],
+            position_before=entry.position_before,
+            position_after=entry.position_after,
+            before=_rule_out(entry.before) if entry.before else None,
+            after=_rule_out(entry.after) if entry.after else None,
+            outcome_changes=[ValueChangeOut.of(c) for c in entry.outcome_changes],
+        )
+
+
+class RuleSetDiffOut(BaseModel):
+    kind: str
+    from_version: int = Field(description="0: compared with nothing (the first version)")
+    to_version: int
+    identical: bool = Field(description="no rule and not the default differ (notes aside)")
+    rules: list[RuleDiffOut] = Field(
+        description="in the newer version's order; a removed rule where it used to be"
+    )
+    default_changed: bool
+    default_before: dict[str, Any] | None
+    default_after: dict[str, Any]
+    default_changes: list[ValueChangeOut]
+    notes_before: str
+    notes_after: str
+
+    @classmethod
+    def of(cls, diff: RuleSetDiff) -> RuleSetDiffOut:
+        return cls(
+            kind=diff.kind.value,
+            from_version=diff.from_version,
+            to_version=diff.to_version,
+            identical=diff.identical,
+            rules=[RuleDiffOut.of(r) for r in diff.rules],
+            default_changed=diff.default_changed,
+            default_before=dict(diff.default_before) if diff.default_before else None,
+            default_after=dict(diff.default_after),
+            default_changes=[ValueChangeOut.of(c) for c in diff.default_changes],
+            notes_before=diff.notes_before,
+            notes_after=diff.notes_after,
         )
 
 
@@ -87,6 +167,37 @@ def versions(kind: RuleSetKind, request: Request, actor: Reader) -> list[RuleSet
     """Every saved version, newest (the one in force) first."""
     found = rule_versions(hub_of(request).uow.read_only(), kind, actor=actor)
     return [RuleSetOut.of(v) for v in found]
+
+
+@router.get("/rules/{kind}/versions/{version}", response_model=RuleSetOut)
+def version(kind: RuleSetKind, version: int, request: Request, actor: Reader) -> RuleSetOut:
+    """One saved version; 404 names the versions there are."""
+    return RuleSetOut.of(rule_version(hub_of(request).uow.read_only(), kind, version, actor=actor))
+
+
+@router.get("/rules/{kind}/diff", response_model=RuleSetDiffOut)
+def diff(
+    kind: RuleSetKind,
+    request: Request,
+    actor: Reader,
+    from_version: Annotated[
+        int | None,
+        Query(alias="from", ge=0, description="default: the version before `to`; 0: nothing"),
+    ] = None,
+    to_version: Annotated[
+        int | None, Query(alias="to", ge=1, description="default: the version in force")
+    ] = None,
+) -> RuleSetDiffOut:
+    """What changed between two versions, rule by rule (matched by name): added, removed,
+    changed (condition, outcome, position) and the default; 404 names the versions there are."""
+    found = rule_diff(
+        hub_of(request).uow.read_only(),
+        kind,
+        actor=actor,
+        from_version=from_version,
+        to_version=to_version,
+    )
+    return RuleSetDiffOut.of(found)
 
 
 @router.post("/rules/{kind}", response_model=RuleSetOut, status_code=201)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -38,6 +39,9 @@ class RuleSet:
     default: Mapping[str, Any]
     version: int = 1
     notes: str = ""
+    # Who saved this version and when (None and "": not saved yet).
+    saved_at: datetime | None = None
+    saved_by: str = ""
 
 
 @dataclass(frozen=True)

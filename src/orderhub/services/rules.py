@@ -7,6 +7,7 @@ from typing import Any
 
 from orderhub.domain import actions
 from orderhub.domain.actors import SYSTEM, Actor
+from orderhub.domain.rule_diff import RuleSetDiff, diff_rule_sets
 from orderhub.domain.rule_sets import (
     DryRunRow,
     Rule,
@@ -16,7 +17,7 @@ from orderhub.domain.rule_sets import (
     decide,
     dry_run,
 )
-from orderhub.errors import ValidationFailed
+from orderhub.errors import NotFound, ValidationFailed
 from orderhub.permissions import Permission, require
 from orderhub.services.fulfilment import flow
 from orderhub.services.fulfilment.stock import resume_if_stocked
@@ -60,6 +61,50 @@ def rule_versions(uow: UnitOfWork, kind: RuleSetKind, *, actor: Actor) -> list[R
     require(actor, Permission.RULE_READ)
     with uow:
         return uow.rules.versions(kind)
+
+
+def rule_version(uow: UnitOfWork, kind: RuleSetKind, version: int, *, actor: Actor) -> RuleSet:
+    """One saved version, or NotFound naming the versions there are."""
+    require(actor, Permission.RULE_READ)
+    with uow:
+        return _pick(uow.rules.versions(kind), kind, version)
+
+
+def rule_diff(
+    uow: UnitOfWork,
+    kind: RuleSetKind,
+    *,
+    actor: Actor,
+    from_version: int | None = None,
+    to_version: int | None = None,
+) -> RuleSetDiff:
+    """What changed from one saved version to another; by default from the one before the rules
+    in force to them (the first version compares with nothing: every rule added)."""
+    require(actor, Permission.RULE_READ)
+    with uow:
+        saved = uow.rules.versions(kind)
+    if not saved:
+        raise NotFound(
+            f"no {kind.value} rules are saved yet, so there is nothing to compare; "
+            f"POST /api/v1/rules/{kind.value} saves the first version"
+        )
+    after = _pick(saved, kind, to_version) if to_version is not None else saved[0]
+    if from_version is None:
+        older = [v for v in saved if v.version < after.version]
+        return diff_rule_sets(older[0] if older else None, after)
+    before = None if from_version == 0 else _pick(saved, kind, from_version)
+    return diff_rule_sets(before, after)
+
+
+def _pick(saved: Sequence[RuleSet], kind: RuleSetKind, version: int) -> RuleSet:
+    for rule_set in saved:
+        if rule_set.version == version:
+            return rule_set
+    there = ", ".join(str(v.version) for v in sorted(saved, key=lambda v: v.version))
+    raise NotFound(
+        f"{kind.value} rules have no version {version}; "
+        + (f"saved versions: {there}" if there else "none is saved yet")
+    )
 
 
 def try_rules(

@@ -19,6 +19,8 @@ def _rule_set(row: RowMapping) -> RuleSet:
         default=row["default_outcome"],
         version=row["version"],
         notes=row["notes"],
+        saved_at=row["created_at"],
+        saved_by=row["created_by"],
     )
 
 
@@ -79,4 +81,6 @@ class SqlRuleRepository:
             },
         )
         self.saved = True
-        return RuleSet(rule_set.kind, rule_set.rules, rule_set.default, version, rule_set.notes)
+        return RuleSet(
+            rule_set.kind, rule_set.rules, rule_set.default, version, rule_set.notes, at, by
+        )
