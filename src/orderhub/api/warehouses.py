@@ -1,4 +1,5 @@
-"""/api/v1/warehouses: where orders ship from, and the WMS that runs each one.
+"""/api/v1/warehouses: where orders ship from, the WMS that runs each one, and what waits in each
+warehouse's queues.
 
 The WMS signing secret is write-only: it is taken, sealed at rest, and answered as `has_secret`.
 """
@@ -8,15 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.engine import Connection
 
-from orderhub.access import Requires, hub_of
+from orderhub.access import Requires, hub_of, read_connection
 from orderhub.api.order_models import Strict
 from orderhub.domain.actors import Actor
 from orderhub.domain.warehouses import Warehouse, WmsCredentials
 from orderhub.permissions import Permission
 from orderhub.services import warehouses
+from orderhub.storage.warehouse_queues import QueueCounts, warehouse_queues
 
 router = APIRouter(prefix="/api/v1", tags=["warehouses"])
 Reader = Annotated[Actor, Depends(Requires(Permission.WAREHOUSE_READ))]
@@ -94,6 +97,81 @@ class WarehouseOut(BaseModel):
             created_at=warehouse.created_at,
             updated_at=warehouse.updated_at,
         )
+
+
+class QueueCountsOut(BaseModel):
+    queue: str = Field(description="the queue's name; empty for the warehouse as a whole")
+    total: int
+    by_stage: dict[str, int] = Field(
+        description="out_of_stock, allocated, sent_to_warehouse, picking: how many wait at each"
+    )
+    oldest_waiting_since: datetime | None = Field(
+        description="when the longest-waiting order was paid (UTC)"
+    )
+    oldest_waiting_s: float | None = Field(description="how long it has waited, in seconds")
+    top_priority: int | None
+
+    @classmethod
+    def of(cls, counts: QueueCounts, now: datetime) -> QueueCountsOut:
+        return cls(
+            queue=counts.queue,
+            total=counts.total,
+            by_stage=counts.by_stage,
+            oldest_waiting_since=counts.oldest_since,
+            oldest_waiting_s=counts.oldest_wait_s(now),
+            top_priority=counts.top_priority,
+        )
+
+
+class WaitingOrderOut(BaseModel):
+    id: int
+    channel: str
+    channel_order_no: str
+    shop: str
+    status: str
+    stage: str
+    queue: str
+    priority: int
+    waiting_since: datetime
+    receiver_province: str
+    tags: list[str]
+
+
+class WarehouseQueueOut(BaseModel):
+    warehouse: str
+    queue: str | None = Field(description="the queue asked for; null: every queue")
+    overall: QueueCountsOut
+    queues: list[QueueCountsOut]
+    orders: list[WaitingOrderOut] = Field(
+        description="highest priority first, then the longest waiting; at most `limit`"
+    )
+    limit: int
+
+
+@router.get("/warehouses/{code}/queue", response_model=WarehouseQueueOut)
+def warehouse_queue(
+    code: str,
+    request: Request,
+    actor: Reader,
+    conn: Annotated[Connection, Depends(read_connection)],
+    queue: Annotated[str | None, Query(min_length=1, description="one queue only")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="orders listed")] = 200,
+) -> WarehouseQueueOut:
+    """What waits in the warehouse, per queue: allocated, sent, picking and out of stock (not
+    yet shipped), with counts, the oldest wait, and the orders in priority order."""
+    hub = hub_of(request)
+    warehouses.get_warehouse(hub.uow.read_only(), code, actor=actor)  # 404 for an unknown code
+    with hub.uow.read_only() as uow:
+        now = uow.clock.now()
+    found = warehouse_queues(conn, code, queue=queue, limit=limit)
+    return WarehouseQueueOut(
+        warehouse=found.warehouse,
+        queue=found.queue,
+        overall=QueueCountsOut.of(found.overall, now),
+        queues=[QueueCountsOut.of(q, now) for q in found.queues],
+        orders=[WaitingOrderOut(**o) for o in found.orders],
+        limit=found.limit,
+    )
 
 
 @router.get("/warehouses", response_model=list[WarehouseOut])
