@@ -65,8 +65,8 @@ class RuleSetDiff:
     notes_before: str
     notes_after: str
 
-    def having(self, change: RuleChange) -> list[RuleDiff]:
-        return [r for r in self.rules if r.change is change]
+    def having(self, change: RuleChange | str) -> list[RuleDiff]:
+        return [r for r in self.rules if r.change == change]
 
     @property
     def default_changed(self) -> bool:

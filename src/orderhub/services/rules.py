@@ -63,6 +63,13 @@ def rule_versions(uow: UnitOfWork, kind: RuleSetKind, *, actor: Actor) -> list[R
         return uow.rules.versions(kind)
 
 
+def rules_in_force(uow: UnitOfWork, kind: RuleSetKind, *, actor: Actor) -> RuleSet | None:
+    """The newest version, the one deciding now; None when none is saved."""
+    require(actor, Permission.RULE_READ)
+    with uow:
+        return uow.rules.current(kind)
+
+
 def rule_version(uow: UnitOfWork, kind: RuleSetKind, version: int, *, actor: Actor) -> RuleSet:
     """One saved version, or NotFound naming the versions there are."""
     require(actor, Permission.RULE_READ)

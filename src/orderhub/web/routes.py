@@ -13,6 +13,7 @@ from orderhub.web import (
     orders,
     outbox,
     quarantine,
+    rules,
     shops,
     skus,
     stock,
@@ -35,6 +36,7 @@ for feature in (
     warehouses.router,
     stock.router,
     outbox.router,
+    rules.router,
 ):
     router.include_router(feature)
 

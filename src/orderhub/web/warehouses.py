@@ -1,4 +1,5 @@
-"""Warehouses (/warehouses): the list, adding one with its WMS, and changing one.
+"""Warehouses (/warehouses): the list, adding one with its WMS, changing one, and what waits in
+its queues (/warehouses/{code}/queue).
 
 The WMS secret is write-only, like a shop's: the forms take it, no page shows it back (not even
 after a refused form); an empty secret field on the edit form keeps the stored one.
@@ -8,16 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Connection
 
-from orderhub.access import Requires, hub_of
+from orderhub.access import Requires, hub_of, read_connection
 from orderhub.domain.actors import Actor
 from orderhub.domain.fulfilment import wms_target
 from orderhub.domain.warehouses import WmsCredentials
 from orderhub.errors import NotAuthenticated, NotFound, OrderHubError, ValidationFailed
 from orderhub.permissions import Permission
 from orderhub.services import warehouses
+from orderhub.storage.warehouse_queues import STAGES, warehouse_queues
 from orderhub.web import i18n
 from orderhub.web.channel_labels import error_title
 from orderhub.web.order_actions import Fields, Form
@@ -144,6 +147,33 @@ def add_warehouse(request: Request, actor: Manager, form: Form) -> Response:
 @router.get("/warehouses/{code}")
 def show_warehouse(code: str, request: Request, actor: Reader) -> Response:
     return warehouse_page(request, code, actor)
+
+
+@router.get("/warehouses/{code}/queue")
+def show_queue(
+    code: str,
+    request: Request,
+    actor: Reader,
+    conn: Annotated[Connection, Depends(read_connection)],
+    queue: Annotated[str | None, Query()] = None,
+) -> Response:
+    """What waits here, per queue and stage, and the orders in the order to work them."""
+    hub = hub_of(request)
+    warehouse = warehouses.get_warehouse(hub.uow.read_only(), code, actor=actor)
+    with hub.uow.read_only() as uow:
+        now = uow.clock.now()
+    chosen = queue.strip() if queue and queue.strip() else None
+    return page(
+        request,
+        "warehouse_queue.html",
+        {
+            "w": warehouse,
+            "found": warehouse_queues(conn, code, queue=chosen),
+            "every_queue": warehouse_queues(conn, code, limit=0).queues if chosen else None,
+            "stages": STAGES,
+            "now": now,
+        },
+    )
 
 
 @router.post("/warehouses/{code}")

@@ -1,0 +1,152 @@
+"""Rules (/rules): the review and routing rules in force, their saved versions, one version, and
+what changed between two versions.
+
+Conditions are shown in words, not JSON: a field's name and the operator are translated, groups
+("all of", "any of", "not") nest as lists. Saving stays in the API (`POST /api/v1/rules/{kind}`),
+where a rule set arrives whole and is checked on save; these pages read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from orderhub.access import Requires, hub_of
+from orderhub.domain.actors import Actor
+from orderhub.domain.rule_sets import RuleSetKind
+from orderhub.permissions import Permission
+from orderhub.services import rules
+from orderhub.web.labels import N_
+from orderhub.web.render import is_htmx, page
+
+router = APIRouter()
+Reader = Annotated[Actor, Depends(Requires(Permission.RULE_READ))]
+
+KIND: dict[str, str] = {
+    RuleSetKind.REVIEW: N_("Review rules"),
+    RuleSetKind.ROUTING: N_("Routing rules"),
+}
+KIND_MEANING: dict[str, str] = {
+    RuleSetKind.REVIEW: N_(
+        "Approve a paid order or send it to the exception queue, with a reason code."
+    ),
+    RuleSetKind.ROUTING: N_("Choose the warehouse (and its queue) a paid order ships from."),
+}
+NONE_SAVED: dict[str, str] = {
+    RuleSetKind.REVIEW: N_("No review rules are saved: people review every order."),
+    RuleSetKind.ROUTING: N_(
+        "No routing rules are saved: orders ship from their shop's warehouse or the default one."
+    ),
+}
+# The rule language's fields and operators in words (domain/rules.py has the language; a test
+# keeps these in step with its FIELDS and OPERATORS).
+FIELD: dict[str, str] = {
+    "channel": N_("Channel"),
+    "shop": N_("Shop"),
+    "order_type": N_("Order type"),
+    "tags": N_("Tags"),
+    "skus": N_("SKUs"),
+    "quantity": N_("Units in all"),
+    "paid_total": N_("Amount paid (minor units)"),
+    "goods_total": N_("Goods total (minor units)"),
+    "buyer_note": N_("Buyer note"),
+    "seller_note": N_("Seller note"),
+    "province": N_("Receiver's province"),
+    "city": N_("Receiver's city"),
+    "district": N_("Receiver's district"),
+    "address": N_("Street address"),
+    "priority": N_("Priority"),
+}
+OPERATOR: dict[str, str] = {
+    "eq": N_("is"),
+    "ne": N_("is not"),
+    "in": N_("is one of"),
+    "not_in": N_("is none of"),
+    "contains": N_("contains"),
+    "contains_any": N_("contains any of"),
+    "contains_all": N_("contains all of"),
+    "starts_with": N_("starts with"),
+    "matches": N_("matches the pattern"),
+    "empty": N_("is empty"),
+    "not_empty": N_("is not empty"),
+    "gt": N_("is more than"),
+    "gte": N_("is at least"),
+    "lt": N_("is less than"),
+    "lte": N_("is at most"),
+    "between": N_("is between"),
+}
+CHANGE: dict[str, str] = {
+    "added": N_("Added"),
+    "removed": N_("Removed"),
+    "changed": N_("Changed"),
+    "unchanged": N_("Unchanged"),
+}
+PART: dict[str, str] = {
+    "condition": N_("condition"),
+    "outcome": N_("outcome"),
+    "position": N_("order"),
+}
+
+
+def _names() -> dict[str, dict[str, str]]:
+    return {
+        "kind": KIND,
+        "meaning": KIND_MEANING,
+        "none_saved": NONE_SAVED,
+        "field": FIELD,
+        "op": OPERATOR,
+    }
+
+
+@router.get("/rules")
+def rules_in_force(request: Request, actor: Reader) -> Response:
+    uow = hub_of(request).uow
+    in_force = [
+        (kind, rules.rules_in_force(uow.read_only(), kind, actor=actor)) for kind in RuleSetKind
+    ]
+    return page(request, "rules.html", {"in_force": in_force, "names": _names()})
+
+
+@router.get("/rules/{kind}/versions")
+def versions(kind: RuleSetKind, request: Request, actor: Reader) -> Response:
+    saved = rules.rule_versions(hub_of(request).uow.read_only(), kind, actor=actor)
+    return page(
+        request, "rules_versions.html", {"kind": kind, "versions": saved, "names": _names()}
+    )
+
+
+@router.get("/rules/{kind}/versions/{version}")
+def version(kind: RuleSetKind, version: int, request: Request, actor: Reader) -> Response:
+    shown = rules.rule_version(hub_of(request).uow.read_only(), kind, version, actor=actor)
+    return page(
+        request,
+        "rules_version.html",
+        {"kind": kind, "rule_set": shown, "names": _names()},
+    )
+
+
+@router.get("/rules/{kind}/diff")
+def diff(
+    kind: RuleSetKind,
+    request: Request,
+    actor: Reader,
+    from_version: Annotated[int | None, Query(alias="from", ge=0)] = None,
+    to_version: Annotated[int | None, Query(alias="to", ge=1)] = None,
+) -> Response:
+    uow = hub_of(request).uow
+    found = rules.rule_diff(
+        uow.read_only(), kind, actor=actor, from_version=from_version, to_version=to_version
+    )
+    saved = rules.rule_versions(uow.read_only(), kind, actor=actor)
+    return page(
+        request,
+        "_rules_diff_main.html" if is_htmx(request) else "rules_diff.html",
+        {
+            "kind": kind,
+            "diff": found,
+            "versions": [v.version for v in saved],
+            "names": {**_names(), "change": CHANGE, "part": PART},
+        },
+    )
