@@ -27,6 +27,7 @@ from orderhub.api import rules as api_rules
 from orderhub.api import settings as api_settings
 from orderhub.api import shops as api_shops
 from orderhub.api import skus as api_skus
+from orderhub.api import stock_push as api_stock_push
 from orderhub.api import warehouses as api_warehouses
 from orderhub.api import webhooks as api_webhooks
 from orderhub.api import wms as api_wms
@@ -115,6 +116,7 @@ def create_app(hub: Hub) -> Any:
         api_rules.router,
         api_warehouses.router,
         api_outbox.router,
+        api_stock_push.router,
         web.router,
     ):
         app.include_router(router)

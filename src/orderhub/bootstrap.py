@@ -56,6 +56,9 @@ def flow_policy(settings: Settings) -> FlowPolicy:
         auto_allocate=settings.auto_allocate,
         default_warehouse=settings.default_warehouse,
         publish_events=bool(settings.nats_url),
+        split_by_stock=settings.split_by_stock,
+        auto_merge=settings.auto_merge,
+        push_stock=settings.push_stock,
     )
 
 

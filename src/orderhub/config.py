@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     auto_allocate: bool = True
     # Where a shop's orders ship from when the shop names no warehouse.
     default_warehouse: str = "WH-MAIN"
+    # An order short in its warehouse is split by stock: one parcel per warehouse holding part of
+    # it, the rest a backorder that ships when stock arrives. Off: it waits whole in out_of_stock.
+    split_by_stock: bool = False
+    # Orders of one buyer to one receiver, waiting in one warehouse, go out in one parcel.
+    auto_merge: bool = False
     # NATS JetStream for change events (e.g. nats://127.0.0.1:4222); unset, events are only kept.
     nats_url: str | None = None
     nats_stream: str = "ORDERHUB"
@@ -62,3 +67,11 @@ class Settings(BaseSettings):
     outbox_poll_s: float = 0.2
     # How often the worker pulls on-hand figures from each WMS (0: never).
     stock_pull_interval_s: float = 600.0
+    # Push changes of available stock to every shop's listings (each shop's stock rule applied).
+    push_stock: bool = True
+    # How often changed SKUs are worked out into listing updates: changes within one interval
+    # become one call per listing.
+    stock_push_interval_s: float = 0.2
+    # How often the worker reads each shop's listings from its channel (new or removed items);
+    # every shop is read once when the worker starts. 0: only when asked.
+    listing_sync_interval_s: float = 3600.0

@@ -54,6 +54,9 @@ class Permission(StrEnum):
     OUTBOX_REPLAY = "outbox.replay"
     RULE_READ = "rule.read"
     RULE_MANAGE = "rule.manage"
+    # Listings on the channels and each shop's stock rule (what share of stock it shows).
+    LISTING_READ = "listing.read"
+    LISTING_MANAGE = "listing.manage"
 
 
 P = Permission
@@ -84,8 +87,16 @@ _CHANNEL_READ = {
     P.STOCK_READ,
     P.WAREHOUSE_READ,
     P.RULE_READ,
+    P.LISTING_READ,
 }
-_CHANNEL_WORK = {P.CHANNEL_SYNC, P.QUARANTINE_MANAGE, P.SKU_MANAGE, P.OUTBOX_READ, P.OUTBOX_REPLAY}
+_CHANNEL_WORK = {
+    P.CHANNEL_SYNC,
+    P.QUARANTINE_MANAGE,
+    P.SKU_MANAGE,
+    P.OUTBOX_READ,
+    P.OUTBOX_REPLAY,
+    P.LISTING_MANAGE,
+}
 
 ROLES: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),

@@ -17,12 +17,14 @@ from orderhub.services.ports import (
     Outcome,
     Sender,
     ShipmentRefused,
+    StockRefused,
     WmsConnector,
 )
 
 
-class ChannelShipmentSender:
-    """channel.shipment messages through the shop's channel client, one call per order."""
+class ChannelSender:
+    """A shop's messages through its channel client: shipments (one call per order) and
+    listing stock updates (one call per listing)."""
 
     batch_size = 20
 
@@ -30,17 +32,24 @@ class ChannelShipmentSender:
         self._shop, self._channels = shop, channels
 
     def send(self, messages: Sequence[OutboxMessage]) -> list[DeliveryResult]:
-        # Each shipment is its own call: several at once, so one slow or retried call (a
-        # timeout, a 429 backing off) does not hold up the rest. The client paces them.
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="ship") as pool:
-            return list(pool.map(self._ship, messages))
+        # Each call on its own: several at once, so one slow or retried call (a timeout, a 429
+        # backing off) does not hold up the rest. The client paces them.
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="channel") as pool:
+            return list(pool.map(self._send_one, messages))
 
-    def _ship(self, message: OutboxMessage) -> DeliveryResult:
-        if message.kind != MessageKind.CHANNEL_SHIPMENT:
-            return _unknown(message, self._shop.code)
+    def _send_one(self, message: OutboxMessage) -> DeliveryResult:
+        client = self._channels.client(self._shop)
         try:
-            reference = self._channels.client(self._shop).ship(shipment_of(message.payload))
-        except ShipmentRefused as refusal:
+            if message.kind == MessageKind.CHANNEL_SHIPMENT:
+                reference = client.ship(shipment_of(message.payload))
+                answer: dict[str, object] | None = {"reference": reference} if reference else None
+            elif message.kind == MessageKind.CHANNEL_STOCK:
+                quantity = int(message.payload["quantity"])
+                client.set_stock(message.payload["ids"], quantity)
+                answer = {"quantity": quantity}
+            else:
+                return _unknown(message, self._shop.code)
+        except (ShipmentRefused, StockRefused) as refusal:
             return DeliveryResult(
                 message.message_id, Outcome.REFUSED, refusal.reason, code=refusal.code
             )
@@ -51,7 +60,6 @@ class ChannelShipmentSender:
                 str(error),
                 retry_after_s=getattr(error, "retry_after_s", None),
             )
-        answer = {"reference": reference} if reference else None
         return DeliveryResult(message.message_id, Outcome.DELIVERED, answer=answer)
 
     def close(self) -> None:
@@ -117,7 +125,7 @@ class Deliveries:
         if isinstance(config, Warehouse):
             return self._wms.client(config)
         if isinstance(config, Shop):
-            return ChannelShipmentSender(config, self._channels)
+            return ChannelSender(config, self._channels)
         assert self._events is not None
         return self._events()
 

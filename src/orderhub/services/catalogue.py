@@ -76,6 +76,9 @@ def map_sku(
                 f"'{sku}' is not a merchant SKU; add it to the SKUs first", field="sku"
             )
         uow.catalogue.add_mapping(channel, shop, channel_sku, sku, uow.clock.now())
+        # Listings of that channel SKU sell the merchant SKU now: push its stock to them.
+        if uow.listings.remap(channel, shop, channel_sku, sku):
+            uow.listings.mark_changed([sku], uow.clock.now())
         waiting = uow.catalogue.waiting_for_sku(channel, channel_sku)
         uow.commit()
     return [order_id for order_id in waiting if _release(uows, order_id)]

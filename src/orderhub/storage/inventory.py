@@ -61,6 +61,9 @@ def _level(row: Any) -> StockLevel:
 class SqlInventoryRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # SKUs whose available stock this transaction changed: the unit of work notes them
+        # for the stock push to the channels when it commits.
+        self.changed: set[str] = set()
 
     def level(self, sku: str, warehouse: str) -> StockLevel | None:
         row = self._conn.execute(_LEVEL, {"sku": sku, "warehouse": warehouse}).mappings().first()
@@ -75,6 +78,17 @@ class SqlInventoryRepository:
         if warehouse:
             query = query.where(_C.warehouse == warehouse)
         return [_level(r) for r in self._conn.execute(query).mappings()]
+
+    def available(self, skus: Sequence[str]) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        if not skus:
+            return found
+        query = select(_C.sku, _C.warehouse, _C.on_hand - _C.reserved).where(
+            _C.sku.in_(list(skus))
+        )
+        for sku, warehouse, available in self._conn.execute(query):
+            found.setdefault(sku, {})[warehouse] = int(available)
+        return found
 
     def apply(self, movement: Movement) -> StockLevel:
         """Change one level by a movement and write it to the ledger; refuses going below zero."""
@@ -189,6 +203,8 @@ class SqlInventoryRepository:
         )
 
     def _record(self, movement: Movement, after: StockLevel) -> None:
+        if movement.on_hand_delta != movement.reserved_delta:  # shipping leaves it as it was
+            self.changed.add(movement.sku)
         self._conn.execute(
             _INSERT_MOVEMENT,
             {

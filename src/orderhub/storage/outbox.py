@@ -77,7 +77,7 @@ def command_row(command: Command, now: datetime) -> dict[str, Any]:
     return {
         "message_id": str(uuid.uuid4()),
         "event_type": command.kind,
-        "aggregate_id": str(command.order_id or ""),
+        "aggregate_id": command.key or str(command.order_id or ""),
         "order_id": command.order_id,
         "target": command.target,
         "priority": command.priority,
@@ -103,15 +103,16 @@ def _message(row: RowMapping) -> OutboxMessage:
 
 
 _earlier = outbox.alias("earlier")
-# Per order and target, only the oldest unfinished message is due: a cancel never overtakes
-# the create it cancels, and subscribers see one order's events in order.
+# Per key (an order; a listing) and target, only the oldest unfinished message is due: a cancel
+# never overtakes the create it cancels, subscribers see one order's events in order, and an
+# older stock figure never lands after a newer one.
 _DUE = (
     select(outbox.c.id)
     .where(
         outbox.c.status.in_(UNFINISHED),
         outbox.c.next_attempt_at <= bindparam("now"),
         ~exists().where(
-            _earlier.c.order_id == outbox.c.order_id,
+            _earlier.c.aggregate_id == outbox.c.aggregate_id,
             _earlier.c.target == outbox.c.target,
             _earlier.c.id < outbox.c.id,
             _earlier.c.status.in_(UNFINISHED),
@@ -233,6 +234,28 @@ class SqlOutboxRepository:
             .values(status=SUPERSEDED, last_error=reason)
         )
         return int(result.rowcount)
+
+    def coalesce(self, command: Command, now: datetime) -> bool:
+        """Write a command that replaces the same key's message not yet sent, if there is one
+        (a burst of changes becomes one delivery of the latest); True when it replaced one.
+
+        A message already being sent is left alone: the new one is written after it, and the
+        per-key order in the claim sends it only once the one in flight is finished."""
+        assert command.key, "a coalesced command needs its key"
+        replaced = self._conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.aggregate_id == command.key,
+                outbox.c.target == command.target,
+                outbox.c.event_type == command.kind,
+                outbox.c.status == PENDING,
+            )
+            .values(payload=command.payload, priority=command.priority)
+        ).rowcount
+        if replaced:
+            return True
+        self._conn.execute(INSERT_MESSAGES, [command_row(command, now)])
+        return False
 
     def pending_for(self, order_id: int, target: str, kind: str) -> bool:
         query = select(outbox.c.id).where(

@@ -17,6 +17,7 @@ from orderhub.web import (
     shops,
     skus,
     stock,
+    stock_push,
     warehouses,
 )
 from orderhub.web.render import render_error
@@ -35,6 +36,7 @@ for feature in (
     skus.router,
     warehouses.router,
     stock.router,
+    stock_push.router,
     outbox.router,
     rules.router,
 ):

@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 import structlog
 
 from orderhub.bootstrap import Hub
+from orderhub.domain.shops import Shop
 from orderhub.services.channel_sync import pull_shop, reconcile_shop
 from orderhub.services.fulfilment.warehouse_reports import pull_stock
+from orderhub.services.stock_push import refresh_listings
 from orderhub.worker.relay import Relay
+from orderhub.worker.stock_push import StockPusher
 
 log = structlog.get_logger()
 
@@ -33,6 +36,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._reconciled: dict[str, datetime] = {}
         self._stock_pulled: dict[str, datetime] = {}
+        self._listings_synced: dict[str, datetime] = {}
         self._thread: threading.Thread | None = None
         settings = hub.settings
         self.relay = Relay(
@@ -44,6 +48,8 @@ class Scheduler:
             poll_s=settings.outbox_poll_s,
         )
         self._relay_thread: threading.Thread | None = None
+        self.stock_pusher = StockPusher(hub.uow, interval_s=settings.stock_push_interval_s)
+        self._push_thread: threading.Thread | None = None
 
     def run_due(self) -> int:
         """Run what is due now; returns how many jobs ran (for tests and the CLI)."""
@@ -81,7 +87,26 @@ class Scheduler:
                     review_required=self.hub.settings.review_required,
                 )
                 ran += 1
-        return ran + self._pull_stock(now)
+        return ran + self._pull_stock(now) + self._sync_listings(shops, now)
+
+    def _sync_listings(self, shops: list[Shop], now: datetime) -> int:
+        every = self.hub.settings.listing_sync_interval_s
+        if not self.hub.settings.push_stock:
+            return 0
+        ran = 0
+        for shop in shops:
+            last = self._listings_synced.get(shop.code)
+            if last is not None and (every <= 0 or (now - last).total_seconds() < every):
+                continue
+            self._listings_synced[shop.code] = now
+            try:
+                report = refresh_listings(self.hub.uow, self.hub.channels, shop.code)
+            except Exception:
+                log.exception("listing sync failed; trying again next time", shop=shop.code)
+                continue
+            log.info("listings synced", shop=shop.code, listings=report.listings)
+            ran += 1
+        return ran
 
     def _pull_stock(self, now: datetime) -> int:
         every = self.hub.settings.stock_pull_interval_s
@@ -119,11 +144,19 @@ class Scheduler:
             target=self.relay.run, args=(self._stop,), name="orderhub-relay", daemon=True
         )
         self._relay_thread.start()
+        if self.hub.settings.push_stock:
+            self._push_thread = threading.Thread(
+                target=self.stock_pusher.run,
+                args=(self._stop,),
+                name="orderhub-stock-push",
+                daemon=True,
+            )
+            self._push_thread.start()
         return self
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
-        for thread in (self._thread, self._relay_thread):
+        for thread in (self._thread, self._relay_thread, self._push_thread):
             if thread is not None:
                 thread.join(timeout_s)
         self.relay.close()

@@ -22,6 +22,7 @@ from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus, allowed_actions
 from orderhub.errors import OrderHubError
+from orderhub.services import stock_push
 from orderhub.services.fulfilment import flow
 from orderhub.services.fulfilment.flow import cancel_at_warehouse
 from orderhub.services.ports import (
@@ -81,6 +82,9 @@ def finish(
             counts[status] = counts.get(status, 0) + 1
         for message, row in settling:
             _settle(uow, message, by_id.get(message.message_id), row)
+        stock_push.record_pushes(
+            uow, [(m, r) for m, r in zip(claimed, rows, strict=True) if m.id in held]
+        )
         uow.commit()
     return counts
 

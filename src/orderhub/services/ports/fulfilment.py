@@ -20,6 +20,10 @@ class InventoryRepository(Protocol):
         self, *, sku: str | None = None, warehouse: str | None = None, limit: int = 500
     ) -> list[StockLevel]: ...
 
+    def available(self, skus: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Available units of each SKU, per warehouse (SKUs never stocked are left out)."""
+        ...
+
     def apply(self, movement: Movement) -> StockLevel:
         """Change one level and write the ledger; refuses to go below what is reserved."""
         ...
@@ -58,6 +62,14 @@ class FlowPolicy:
     default_warehouse: str = "WH-MAIN"
     # Change events go to subscribers (a broker is configured); otherwise they are only kept.
     publish_events: bool = False
+    # An order short in its warehouse ships from the warehouses that hold it, one parcel each;
+    # what none holds waits as a backorder (domain/parcels.py). Off: it waits in out_of_stock.
+    split_by_stock: bool = False
+    # A newly allocated order shares one parcel with its buyer's orders to the same receiver
+    # still waiting in that warehouse (their hand-off not yet delivered).
+    auto_merge: bool = False
+    # Changes of available stock are pushed to the shops' listings (services/stock_push.py).
+    push_stock: bool = True
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,9 @@ class Command:
     payload: dict[str, Any]
     order_id: int | None = None
     priority: int = 0
+    # Orders the messages of one key (default: the order) to one target; coalescing replaces
+    # the key's message not yet sent.
+    key: str | None = None
 
 
 class WarehouseRepository(Protocol):
@@ -100,6 +115,10 @@ class InboxRepository(Protocol):
 class OutboxRepository(Protocol):
     def supersede(self, order_id: int, target: str, kind: str, reason: str) -> int:
         """Withdraw undelivered messages of `kind` for the order; how many were withdrawn."""
+        ...
+
+    def coalesce(self, command: Command, now: datetime) -> bool:
+        """Write `command`, replacing its key's message not yet sent; True if it replaced one."""
         ...
 
     def pending_for(self, order_id: int, target: str, kind: str) -> bool:

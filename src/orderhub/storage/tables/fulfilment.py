@@ -39,7 +39,9 @@ outbox = Table(
     Column("delivered_at", UTCDateTime),
     Column("answer", JSON),
     Index(None, "status", "next_attempt_at"),
-    # The claim skips a message while an older one for the same order and target is undelivered.
+    # The claim skips a message while an older one with the same key (an order, a listing) and
+    # target is undelivered.
+    Index(None, "aggregate_id", "target", "id"),
     Index(None, "order_id", "target", "id"),
     Index(None, "target", "status"),
 )
