@@ -49,6 +49,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/fulfilment.py
+	$(BIN)/python bench/stock_push.py
 
 clean:
 	rm -rf $(VENV) orderhub.db orderhub.db-wal orderhub.db-shm

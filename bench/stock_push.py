@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,10 @@ ADMIN = Actor(
     permissions=permissions_of("admin"),
 )
 RULES = {  # a different rule per shop, so every shape of the formula is exercised
-    "taobao": {"percent": 50, "buffer": 5},
-    "jd": {"percent": 10, "minimum": 20},
-    "pdd": {},
-    "shopify": {"percent": 80, "buffer": 3, "minimum": 1},
+    "taobao": StockRule("", percent=50, buffer=5),
+    "jd": StockRule("", percent=10, minimum=20),
+    "pdd": StockRule(""),
+    "shopify": StockRule("", percent=80, buffer=3, minimum=1),
 }
 HERE = Path(__file__).resolve().parent
 
@@ -171,7 +172,7 @@ def prepare(settings: Settings, urls: Mapping[str, str]) -> tuple[dict[str, str]
                 # No orders to pull here: pulls stay out of the way of the measurement.
                 settings=SyncSettings(interval_s=3600, max_attempts=3, rate_per_s=2000),
             )
-            stock_push.save_stock_rule(hub.uow(), StockRule(code, **RULES[name]), actor=ADMIN)
+            stock_push.save_stock_rule(hub.uow(), replace(RULES[name], shop=code), actor=ADMIN)
             codes[name] = code
         user = accounts.create_user(
             hub.uow(), hub.hasher, username="bench", password="bench-password-1", role="admin"
@@ -188,10 +189,7 @@ def expected(available: Mapping[str, int]) -> dict[str, dict[str, int]]:
     per_warehouse = {sku: {WAREHOUSE: n} for sku, n in available.items()}
     return {
         name: {
-            sku: shown(
-                available_for(sku, StockRule(name, **rule), per_warehouse, COMBOS),
-                StockRule(name, **rule),
-            )
+            sku: shown(available_for(sku, rule, per_warehouse, COMBOS), rule)
             for sku, _, _, _ in CATALOGUE
         }
         for name, rule in RULES.items()
@@ -319,7 +317,7 @@ def run_raw(urls: Mapping[str, str], rounds: int) -> list[float]:
                     updated = listings_of(url)[listing.channel_sku]["updated_at"]
                     samples.append(max(0.0, updated - started) * 1000)
         finally:
-            client.close()
+            getattr(client, "close", lambda: None)()
     return samples
 
 
