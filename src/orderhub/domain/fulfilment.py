@@ -21,6 +21,7 @@ class MessageKind(StrEnum):
     WMS_OUTBOUND_CREATE = "wms.outbound.create"  # hand an order to the warehouse
     WMS_OUTBOUND_CANCEL = "wms.outbound.cancel"  # intercept it before it ships
     CHANNEL_SHIPMENT = "channel.shipment"  # tell the channel it shipped (carrier, tracking no)
+    CHANNEL_STOCK = "channel.stock"  # set a listing's quantity on the channel
 
 
 def wms_target(warehouse: str) -> str:
@@ -83,14 +84,28 @@ class InterceptResult(StrEnum):
 
 
 @dataclass(frozen=True)
+class ShippedLine:
+    """Part of an order that left in one parcel: the channel's SKU code and how many."""
+
+    channel_sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
 class Shipment:
-    """What the channel is told when the warehouse ships (carrier codes are OrderHub's)."""
+    """What the channel is told when the warehouse ships (carrier codes are OrderHub's).
+
+    `lines` empty means the whole order left in this parcel. Otherwise the order was split
+    and this parcel carries only these lines; the channel is told it is a partial shipment
+    (Taobao's is_split with the sub-orders' ids, a Shopify fulfillment of those line items).
+    """
 
     channel_order_no: str
     carrier: str
     tracking_no: str
     shipped_at: datetime
     order_id: int | None = None
+    lines: tuple[ShippedLine, ...] = ()
 
 
 class StockState(StrEnum):
@@ -163,4 +178,8 @@ def shipment_of(payload: dict[str, Any]) -> Shipment:
         tracking_no=payload["tracking_no"],
         shipped_at=datetime.fromisoformat(payload["shipped_at"]),
         order_id=payload.get("order_id"),
+        lines=tuple(
+            ShippedLine(line["channel_sku"], int(line["quantity"]))
+            for line in payload.get("lines") or ()
+        ),
     )

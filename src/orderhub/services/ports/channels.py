@@ -124,6 +124,39 @@ class ChannelClient(Protocol):
         """
         ...
 
+    def listings(self) -> list[ChannelListing]:
+        """Every listing (item and SKU) the shop has on the channel, with its stock now."""
+        ...
+
+    def set_stock(self, ids: Mapping[str, str], quantity: int) -> None:
+        """Set one listing's sellable quantity to `quantity` (a full update, not a delta), by
+        the channel's own inventory call. Raises StockRefused or ChannelUnavailable."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChannelListing:
+    """One thing a shop sells on its channel, as the channel lists it.
+
+    `channel_sku` is the seller's own code on the listing (Taobao outer_sku_id / outer_iid,
+    JD outerSkuId, PDD outer_id, a Shopify variant's sku): what SKU mappings key on. `ids` are
+    the channel's identifiers a stock update needs (num_iid and sku_id; a Shopify variant's
+    inventory_item_id and location_id; ...), opaque to OrderHub and handed back to set_stock.
+    """
+
+    channel_sku: str
+    title: str
+    ids: Mapping[str, str]
+    quantity: int
+
+
+class StockRefused(Exception):
+    """The channel refused a stock update for a business reason (listing gone, off shelf)."""
+
+    def __init__(self, reason: str, *, code: str) -> None:
+        super().__init__(reason)
+        self.reason, self.code = reason, code
+
 
 class ShipmentRefused(Exception):
     """The channel answered and said no; retrying will not help. `code` is the channel's."""

@@ -18,21 +18,20 @@ import httpx
 from orderhub.domain.fulfilment import Shipment
 from orderhub.integrations.channels.http import ChannelHttp
 from orderhub.integrations.channels.jd import protocol as p
+from orderhub.integrations.channels.jd import stock
 from orderhub.integrations.channels.jd.carriers import logistics_id
 from orderhub.integrations.channels.jd.paging import Cursor, step
+from orderhub.integrations.channels.jd.protocol import JdApiError
 from orderhub.integrations.channels.jd.signing import jd_time, sign
 from orderhub.integrations.channels.registry import ShopConnection
-from orderhub.services.ports import ChannelPage, ChannelUnavailable, ShipmentRefused
+from orderhub.services.ports import (
+    ChannelListing,
+    ChannelPage,
+    ChannelUnavailable,
+    ShipmentRefused,
+)
 
 PAGE_SIZE = p.MAX_PAGE_SIZE  # the router's maximum: fewer calls (and fewer commits) per pull
-
-
-class JdApiError(ChannelUnavailable):
-    """The router or the API refused the call; `code` is JD's (e.g. "12" Invalid Signature)."""
-
-    def __init__(self, method: str, code: str, zh: str, en: str) -> None:
-        super().__init__(f"{method}: JD error {code} {en} ({zh})")
-        self.method, self.code, self.zh_desc, self.en_desc = method, code, zh, en
 
 
 def _error_of(response: httpx.Response) -> Mapping[str, Any] | None:
@@ -193,12 +192,22 @@ class JdClient:
 
     def ship(self, shipment: Shipment) -> str | None:
         """jingdong.pop.order.shipment. JD answers success or its refusal inside a 200 body
-        (`sopjosshipment_result`) and gives no reference of its own, so None."""
+        (`sopjosshipment_result`) and gives no reference of its own, so None.
+
+        JD ships per order: one call carries all of an order's waybills (logiNo "a,b" for one
+        carrier) and moves the whole order to WAIT_GOODS_RECEIVE_CONFIRM; JOS has no call to add
+        a waybill afterwards. So the first parcel of a split order is sent as the order's
+        shipment (JD then shows the order shipped, with that waybill), and a later parcel is not
+        sent: ship answers a note saying so, or None when JD already has this waybill.
+        """
+        logi_copr_id = logistics_id(shipment.carrier)
+        if shipment.lines and (told := self._order_left(shipment)) is not None:
+            return told or None
         result = self.call(
             p.ORDER_SHIPMENT,
             {
                 "orderId": shipment.channel_order_no,
-                "logiCoprId": logistics_id(shipment.carrier),
+                "logiCoprId": logi_copr_id,
                 "logiNo": shipment.tracking_no,
             },
         ).get(p.SHIPMENT_RESULT)
@@ -216,6 +225,31 @@ class JdClient:
             f"({result.get('chineseErrCode', '')})",
             code=code or "shipment_refused",
         )
+
+    def _order_left(self, shipment: Shipment) -> str | None:
+        """For a parcel of a split order: None while the order has not left (send it), "" when
+        JD already has this waybill (a repeat), else the note that it cannot be added."""
+        info = self.fetch_order(shipment.channel_order_no)
+        if info is None or info.get("orderState") not in p.SHIPPED_STATES:
+            return None
+        told = str(info.get("waybill") or "")
+        if shipment.tracking_no in {w for part in told.split("|") for w in part.split(",")}:
+            return ""
+        skus = ", ".join(sorted({line.channel_sku for line in shipment.lines}))
+        return (
+            f"not sent to jd: order {shipment.channel_order_no} already left with waybill "
+            f"{told}; JD takes an order's waybills in its one shipment call, so waybill "
+            f"{shipment.tracking_no} ({skus}) cannot be added"
+        )
+
+    # -- listings and their stock -----------------------------------------------------------
+    def listings(self) -> list[ChannelListing]:
+        """The shop's SKUs (on sale and off shelf), ids {skuId, wareId}."""
+        return stock.listings(self.call)
+
+    def set_stock(self, ids: Mapping[str, str], quantity: int) -> None:
+        """jingdong.stock.write.updateSkuStock: the SKU's stockNum becomes `quantity`."""
+        stock.set_stock(self.call, ids, quantity, shop=self.connection.shop)
 
     def close(self) -> None:
         self.http.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from orderhub.services.ports import ChannelUnavailable
+
 ROUTER_PATH = "/routerjson"
 API_VERSION = "2.0"
 # The router also knows hmacmd5 and hmacsha256; we sign (and the simulator checks) md5 only.
@@ -19,6 +21,18 @@ OAID_DECRYPT = "jingdong.jos.order.oaid.decrypt"
 # SOP outbound: the seller says the order left its warehouse with logiCoprId + logiNo.
 ORDER_SHIPMENT = "jingdong.pop.order.shipment"
 SHIPMENT_RESULT = "sopjosshipment_result"
+
+# Listings and stock: the shop's SKUs, paged (pageNo, page_size; totalItem says how many), and
+# a SKU's sellable stock set outright (stockNum: a full update).
+SKU_SEARCH = "jingdong.sku.read.searchSkuList"
+STOCK_UPDATE = "jingdong.stock.write.updateSkuStock"
+SKU_PAGE_SIZE = 50
+SKU_FIELDS = "wareId,skuId,outerId,skuName,wareTitle,stockNum,status,modified"
+# skuStatuValue: 1 on sale, 2 off shelf, 4 deleted (we list the first two).
+SKU_LISTED_STATUSES = "1,2"
+# What an order that left shows: its state, and waybills "a,b|c" (a comma between one carrier's
+# waybills, a bar between carriers), as jingdong.pop.order.shipment's logiNo takes them.
+SHIPPED_STATES = frozenset({"WAIT_GOODS_RECEIVE_CONFIRM", "FINISHED_L"})
 
 # dateType: 0 (or anything but 1) searches by modified time, 1 by creation time.
 DATE_TYPE_MODIFIED = 0
@@ -56,6 +70,11 @@ ERR_INVALID_METHOD = "15"
 # Not in the table we could read; modelled (see PROTOCOL.md).
 ERR_SERVICE_UNAVAILABLE = "1"
 ERR_INVALID_TOKEN = "19"
+# Modelled (JD's codes for these are not public): a stock update for a SKU the shop does not
+# have (or deleted), and one with a negative stockNum.
+ERR_SKU_NOT_FOUND = "sku_not_found"
+ERR_STOCK_INVALID = "stock_num_invalid"
+STOCK_REFUSALS = frozenset({ERR_SKU_NOT_FOUND, ERR_STOCK_INVALID})
 # Codes that mean "slow down and call again", not "your request is wrong".
 THROTTLE_CODES = frozenset({ERR_CALL_LIMITED})
 
@@ -71,6 +90,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     ERR_MISSING_METHOD: ("缺少方法名参数", "Missing Method"),
     ERR_INVALID_METHOD: ("不存在的方法名", "Invalid Method"),
     ERR_INVALID_TOKEN: ("token已过期或者不存在，请重新授权访问", "Invalid access_token"),
+    ERR_SKU_NOT_FOUND: ("SKU不存在或已删除", "sku not found"),
+    ERR_STOCK_INVALID: ("库存数量不能为负数", "stockNum must not be negative"),
 }
 
 
@@ -86,3 +107,11 @@ def error_body(code: str) -> dict[str, Any]:
 
 def error_bytes(code: str) -> bytes:
     return json.dumps(error_body(code), ensure_ascii=False).encode()
+
+
+class JdApiError(ChannelUnavailable):
+    """The router or the API refused the call; `code` is JD's (e.g. "12" Invalid Signature)."""
+
+    def __init__(self, method: str, code: str, zh: str, en: str) -> None:
+        super().__init__(f"{method}: JD error {code} {en} ({zh})")
+        self.method, self.code, self.zh_desc, self.en_desc = method, code, zh, en

@@ -2,7 +2,8 @@
 
 It answers jingdong.pop.order.search / .enSearch (paged, by modified or creation time),
 jingdong.pop.order.get, the receiver decrypt call and jingdong.pop.order.shipment (the seller's
-outbound with carrier and waybill), from a SimStore. Gateway errors come as
+outbound with carrier and waybill), from a SimStore; and the SKU list and stock update
+(simstock.py) over a ListingBook. Gateway errors come as
 HTTP 200 with `error_response`, as JD sends them; injected 429/500 carry the same envelope.
 """
 
@@ -19,14 +20,22 @@ from orderhub.integrations.channels.jd import protocol as p
 from orderhub.integrations.channels.jd.carriers import carrier_of
 from orderhub.integrations.channels.jd.render import consignee, oaid, render, state_word, visible
 from orderhub.integrations.channels.jd.signing import check, parse_jd_time
+from orderhub.integrations.channels.jd.simstock import (
+    SkuRefused,
+    search_skus,
+    sku_ids,
+    update_stock,
+)
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.simkit import (
+    ListingBook,
     OrderFactory,
     ShipOutcome,
     SimOrder,
     SimStore,
     control_router,
     fault_middleware,
+    listing_router,
 )
 
 ORDER_PREFIX = "30"  # JD order ids are plain numbers
@@ -53,6 +62,8 @@ def _gateway_check(params: dict[str, str], options: SimulatorOptions, now: datet
         p.ORDER_GET,
         p.OAID_DECRYPT,
         p.ORDER_SHIPMENT,
+        p.SKU_SEARCH,
+        p.STOCK_UPDATE,
     ):
         raise _Refused(p.ERR_INVALID_METHOD)
     if "v" not in params:
@@ -199,7 +210,8 @@ def _shipment(store: SimStore, business: dict[str, Any]) -> dict[str, Any]:
 def create_app(options: SimulatorOptions) -> FastAPI:
     app = FastAPI(title="JD open platform (simulated)")
     store = SimStore(OrderFactory(options.seed), prefix=ORDER_PREFIX, faults=options.faults)
-    app.state.store = store
+    book = ListingBook(sku_ids)
+    app.state.store, app.state.listings = store, book
 
     def refuse(code: str) -> bytes:
         return p.error_bytes(code)
@@ -212,6 +224,7 @@ def create_app(options: SimulatorOptions) -> FastAPI:
         ),
     )
     app.include_router(control_router(store, visible=visible))
+    app.include_router(listing_router(book))
 
     @app.api_route(p.ROUTER_PATH, methods=["GET", "POST"])
     async def router(request: Request) -> JSONResponse:
@@ -236,6 +249,13 @@ def create_app(options: SimulatorOptions) -> FastAPI:
             body = _get(store, business)
         elif method == p.ORDER_SHIPMENT:
             body = _shipment(store, business)
+        elif method == p.SKU_SEARCH:
+            body = search_skus(book, business)
+        elif method == p.STOCK_UPDATE:
+            try:
+                body = update_stock(book, business)
+            except SkuRefused as refused:
+                return JSONResponse(p.error_body(refused.code))
         else:
             body = _decrypt(store, business)
         return JSONResponse({p.response_key(method): {"code": "0", **body}})

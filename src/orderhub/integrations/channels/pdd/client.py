@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,10 +21,12 @@ import httpx
 
 from orderhub.domain.fulfilment import Shipment
 from orderhub.integrations.channels.http import ChannelHttp
+from orderhub.integrations.channels.pdd import stock
 from orderhub.integrations.channels.pdd.carriers import logistics_id
+from orderhub.integrations.channels.pdd.errors import BUSINESS_ERROR, PddApiError
 from orderhub.integrations.channels.pdd.signing import signed
 from orderhub.integrations.channels.registry import ShopConnection
-from orderhub.services.ports import ChannelPage, ChannelUnavailable, ShipmentRefused
+from orderhub.services.ports import ChannelListing, ChannelPage, ShipmentRefused
 
 GATEWAY_PATH = "/api/router"
 WINDOW_S = 30 * 60
@@ -33,19 +35,9 @@ CONFIRM_WINDOW_S = 24 * 3600  # pdd.order.list.get: confirm-time windows of at m
 # Over the limit or briefly down, reported inside an HTTP 200 body: worth another try.
 THROTTLE_CODES = frozenset({52101, 52102, 52103, 70031, 70032})
 _ALL = 5  # order_status / refund_status: every value
-BUSINESS_ERROR = 50001  # 业务服务错误: the service looked at the order and said no
 _ENCRYPTED = ("receiver_name", "receiver_phone", "address", "receiver_address")
-
-
-class PddApiError(ChannelUnavailable):
-    """PDD refused the call (bad sign, token, parameters...): retrying will not help."""
-
-    def __init__(self, api: str, error: dict[str, Any]) -> None:
-        self.code = error.get("error_code")
-        self.error_msg = str(error.get("error_msg") or "")
-        self.sub_code = error.get("sub_code")
-        self.sub_msg = str(error.get("sub_msg") or "")
-        super().__init__(f"{api}: PDD error {self.code} {self.error_msg} {self.sub_msg}".strip())
+SHIPPED_STATUSES = (2, 3)  # order_status: shipped, signed for
+EXTRA_TRACK_SPLIT = 1  # extra_track_type: 1 分包发货 (a parcel of a split order)
 
 
 def throttled(response: httpx.Response) -> str | None:
@@ -217,21 +209,29 @@ class PddClient:
         return {name: clear[token] for name, token in wanted.items() if token in clear}
 
     def ship(self, shipment: Shipment) -> str | None:
-        """pdd.logistics.online.send; PDD gives no reference of its own, so None."""
+        """pdd.logistics.online.send; PDD gives no reference of its own, so None.
+
+        PDD ships per order: online.send moves the whole order to shipped (order_status 2). So
+        the first parcel of a split order is sent that way, and each later parcel's waybill goes
+        to pdd.order.upload.extra.logistics (extra_track_type 1, 分包发货), which PDD keeps
+        beside the order for the buyer to see (not as a shipment of particular lines).
+        """
+        shipping_id = logistics_id(shipment.carrier)
+        if shipment.lines:
+            info = self.fetch_order(shipment.channel_order_no)
+            if info is not None and info.get("order_status") in SHIPPED_STATUSES:
+                if str(info.get("tracking_number") or "") != shipment.tracking_no:
+                    self._extra_parcel(shipment, shipping_id)
+                return None
         try:
             data = self.call(
                 "pdd.logistics.online.send",
                 order_sn=shipment.channel_order_no,
-                logistics_id=logistics_id(shipment.carrier),
+                logistics_id=shipping_id,
                 tracking_number=shipment.tracking_no,
             )
         except PddApiError as error:
-            if error.code != BUSINESS_ERROR:
-                raise  # sign, token, parameters: our side or the platform's, not the order's
-            raise ShipmentRefused(
-                f"pdd order {shipment.channel_order_no}: {error.sub_msg or error.error_msg}",
-                code=str(error.sub_code or error.code),
-            ) from None
+            raise _refusal(shipment, error) from None
         answer = data.get("logistics_online_send_response") or {}
         if not answer.get("is_success"):
             raise ShipmentRefused(
@@ -240,5 +240,42 @@ class PddClient:
             )
         return None
 
+    def _extra_parcel(self, shipment: Shipment, shipping_id: int) -> None:
+        track = {"shipping_id": shipping_id, "tracking_number": shipment.tracking_no}
+        try:
+            data = self.call(
+                "pdd.order.upload.extra.logistics",
+                order_sn=shipment.channel_order_no,
+                extra_track_list=[track],
+                extra_track_type=EXTRA_TRACK_SPLIT,
+            )
+        except PddApiError as error:
+            raise _refusal(shipment, error) from None
+        if not (data.get("upload_extra_logistics_response") or {}).get("success"):
+            raise ShipmentRefused(
+                f"pdd order {shipment.channel_order_no}: the extra waybill "
+                f"{shipment.tracking_no} answered success false",
+                code="success_false",
+            )
+
+    # -- listings and their stock -----------------------------------------------------------
+    def listings(self) -> list[ChannelListing]:
+        """The shop's goods and their SKUs, ids {goods_id, sku_id}."""
+        return stock.listings(self.call)
+
+    def set_stock(self, ids: Mapping[str, str], quantity: int) -> None:
+        """pdd.goods.quantity.update, a full update (update_type 1)."""
+        stock.set_stock(self.call, ids, quantity)
+
     def close(self) -> None:
         self._http.close()
+
+
+def _refusal(shipment: Shipment, error: PddApiError) -> Exception:
+    """50001 is the order's refusal (final); sign, token, parameters stay PddApiError."""
+    if error.code != BUSINESS_ERROR:
+        return error
+    return ShipmentRefused(
+        f"pdd order {shipment.channel_order_no}: {error.sub_msg or error.error_msg}",
+        code=str(error.sub_code or error.code),
+    )

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from orderhub.domain.mapping import ChannelState
 from orderhub.integrations.channels.pdd.carriers import LOGISTICS_IDS
-from orderhub.integrations.channels.simkit import SimOrder
+from orderhub.integrations.channels.simkit import SimOrder, group_of
 
 CN = ZoneInfo("Asia/Shanghai")  # PDD writes every time as GMT+8 wall time
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -89,6 +89,12 @@ def _number(text: str, digits: int) -> int:
     return low + int(hashlib.sha256(text.encode()).hexdigest(), 16) % (9 * low)
 
 
+def goods_ids(sku: str) -> dict[str, str]:
+    """PDD's ids for a merchant SKU code: the goods (one per code prefix, so `TS-WHITE-L` and
+    `TS-BLACK-M` are two SKUs of one goods) and the SKU, as order items and goods lists show."""
+    return {"goods_id": str(_number(group_of(sku), 11)), "sku_id": str(_number(sku, 12))}
+
+
 def render(order: SimOrder, cipher: Cipher) -> dict[str, Any]:
     confirm_status, group_status, order_status = _STATES[order.state]
     if order.state is ChannelState.CANCELLED and order.refund_requested:
@@ -156,10 +162,10 @@ def render(order: SimOrder, cipher: Cipher) -> dict[str, Any]:
         "tracking_number": order.tracking_no,
         "item_list": [
             {
-                "goods_id": _number(line.sku.split("-")[0], 11),
-                "sku_id": _number(line.sku, 12),
+                "goods_id": int(goods_ids(line.sku)["goods_id"]),
+                "sku_id": int(goods_ids(line.sku)["sku_id"]),
                 "outer_id": line.sku,
-                "outer_goods_id": line.sku.split("-")[0],
+                "outer_goods_id": group_of(line.sku),
                 "goods_name": line.title,
                 "goods_spec": "",
                 "goods_count": line.quantity,

@@ -2,16 +2,18 @@
 
 Speaks pdd.order.number.list.increment.get (orders updated in a window of at most 30 minutes,
 paged, with `use_has_next`), pdd.order.information.get, pdd.order.number.list.get (the old
-wait-to-ship list), pdd.open.decrypt.batch (receiver ciphertext back to text) and
-pdd.logistics.online.send (the merchant's shipment, carrier and tracking number). A call with a
-bad sign, a wrong client_id or token gets PDD's `error_response`, as do the injected faults.
+wait-to-ship list), pdd.open.decrypt.batch (receiver ciphertext back to text),
+pdd.logistics.online.send (the merchant's shipment, carrier and tracking number), and (simstock.py)
+pdd.order.upload.extra.logistics (further parcels' waybills), pdd.goods.list.get and
+pdd.goods.quantity.update over a ListingBook. A call with a bad sign, a wrong client_id or token
+gets PDD's `error_response`, as do the injected faults.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,16 +21,32 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from orderhub.integrations.channels.pdd.carriers import carrier_of
-from orderhub.integrations.channels.pdd.render import CN, Cipher, render
+from orderhub.integrations.channels.pdd.render import CN, Cipher, goods_ids, render
 from orderhub.integrations.channels.pdd.signing import param_text, verify
+from orderhub.integrations.channels.pdd.simstock import extra_logistics, goods_list, quantity_update
+from orderhub.integrations.channels.pdd.simwire import (
+    E_BUSINESS,
+    E_CLIENT_ID,
+    E_INTERNAL,
+    E_MISSING,
+    E_PARAM,
+    E_SIGN,
+    E_THROTTLED,
+    E_TOKEN,
+    PddError,
+    error_envelope,
+    integer,
+)
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.simkit import (
+    ListingBook,
     OrderFactory,
     ShipOutcome,
     SimOrder,
     SimStore,
     control_router,
     fault_middleware,
+    listing_router,
 )
 
 GATEWAY_PATH = "/api/router"
@@ -37,61 +55,19 @@ CONFIRM_WINDOW_MAX_S = 24 * 3600  # pdd.order.list.get: confirm-time window at m
 PAGE_SIZE_MAX = 100
 _ALL = 5  # order_status / refund_status "all"
 
-# PDD's public error codes (see PROTOCOL.md).
-E_PARAM, E_CLIENT_ID, E_SIGN, E_MISSING, E_TOKEN = 10000, 10016, 20004, 20007, 20032
-E_INTERNAL, E_BUSINESS, E_THROTTLED = 50000, 50001, 70031
-_MESSAGES = {
-    E_PARAM: "参数错误",
-    E_CLIENT_ID: "client_id不正确",
-    E_SIGN: "签名sign校验失败",
-    E_MISSING: "缺少必填请求参数",
-    E_TOKEN: "access_token或client_id错误",
-    E_INTERNAL: "系统内部错误",
-    E_BUSINESS: "业务服务错误",
-    E_THROTTLED: "调用过于频繁，请调整调用频率",
-}
-
-
-class PddError(Exception):
-    def __init__(self, code: int, sub_msg: str = "", sub_code: str | None = None) -> None:
-        super().__init__(f"{code} {sub_msg}")
-        self.code, self.sub_msg, self.sub_code = code, sub_msg, sub_code
-
-
-def error_envelope(code: int, sub_msg: str = "", sub_code: str | None = None) -> dict[str, Any]:
-    return {
-        "error_response": {
-            "error_code": code,
-            "error_msg": _MESSAGES.get(code, "错误"),
-            "sub_code": sub_code,
-            "sub_msg": sub_msg,
-            "request_id": uuid.uuid4().hex,
-        }
-    }
-
 
 def _fault_body(status: int) -> bytes:
     code = E_THROTTLED if status == 429 else E_INTERNAL
     return json.dumps(error_envelope(code), ensure_ascii=False).encode("utf-8")
 
 
-def _integer(params: dict[str, str], name: str, default: int | None = None) -> int:
-    text = params.get(name)
-    if text is None or text == "":
-        if default is None:
-            raise PddError(E_MISSING, f"缺少参数 {name}")
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise PddError(E_PARAM, f"{name} 不是整数: {text}") from None
-
-
 class Gateway:
     """One simulated PDD app and shop: checks each call, then answers it from the store."""
 
-    def __init__(self, options: SimulatorOptions, store: SimStore, cipher: Cipher) -> None:
-        self.options, self.store, self.cipher = options, store, cipher
+    def __init__(
+        self, options: SimulatorOptions, store: SimStore, cipher: Cipher, book: ListingBook
+    ) -> None:
+        self.options, self.store, self.cipher, self.book = options, store, cipher, book
 
     def answer(self, params: dict[str, str]) -> dict[str, Any]:
         try:
@@ -109,28 +85,32 @@ class Gateway:
             raise PddError(E_SIGN)
         if params.get("access_token") != self.options.access_token:
             raise PddError(E_TOKEN)
-        handler = {
+        handlers: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
             "pdd.order.number.list.increment.get": self._increment,
             "pdd.order.information.get": self._information,
             "pdd.order.list.get": self._list_by_confirm_time,
             "pdd.order.number.list.get": self._number_list,
             "pdd.open.decrypt.batch": self._decrypt,
             "pdd.logistics.online.send": self._send,
-        }.get(params["type"])
+            "pdd.order.upload.extra.logistics": lambda p: extra_logistics(self.store, p),
+            "pdd.goods.list.get": lambda p: goods_list(self.book, p),
+            "pdd.goods.quantity.update": lambda p: quantity_update(self.book, p),
+        }
+        handler = handlers.get(params["type"])
         if handler is None:
             raise PddError(E_PARAM, f"type {params['type']} 不存在")
         return handler(params)
 
     def _increment(self, params: dict[str, str]) -> dict[str, Any]:
-        start = _integer(params, "start_updated_at")
-        end = _integer(params, "end_updated_at")
+        start = integer(params, "start_updated_at")
+        end = integer(params, "end_updated_at")
         if not 0 < end - start <= WINDOW_MAX_S:
             raise PddError(E_PARAM, "开始时间结束时间间距不超过 30 分钟")
-        order_status = _integer(params, "order_status")
-        refund_status = _integer(params, "refund_status")
-        _integer(params, "is_lucky_flag")
-        page = _integer(params, "page", 1)
-        size = _integer(params, "page_size", PAGE_SIZE_MAX)
+        order_status = integer(params, "order_status")
+        refund_status = integer(params, "refund_status")
+        integer(params, "is_lucky_flag")
+        page = integer(params, "page", 1)
+        size = integer(params, "page_size", PAGE_SIZE_MAX)
         if page < 1 or not 1 <= size <= PAGE_SIZE_MAX:
             raise PddError(E_PARAM, "page 从 1 开始，page_size 最大 100")
         rows = []
@@ -160,14 +140,14 @@ class Gateway:
         )
 
     def _list_by_confirm_time(self, params: dict[str, str]) -> dict[str, Any]:
-        start = _integer(params, "start_confirm_at")
-        end = _integer(params, "end_confirm_at")
+        start = integer(params, "start_confirm_at")
+        end = integer(params, "end_confirm_at")
         if not 0 < end - start <= CONFIRM_WINDOW_MAX_S:
             raise PddError(E_PARAM, "开始时间结束时间间距不超过 24 小时")
-        order_status = _integer(params, "order_status")
-        refund_status = _integer(params, "refund_status")
-        page = _integer(params, "page", 1)
-        size = _integer(params, "page_size", PAGE_SIZE_MAX)
+        order_status = integer(params, "order_status")
+        refund_status = integer(params, "refund_status")
+        page = integer(params, "page", 1)
+        size = integer(params, "page_size", PAGE_SIZE_MAX)
         if page < 1 or not 1 <= size <= PAGE_SIZE_MAX:
             raise PddError(E_PARAM, "page 从 1 开始，page_size 最大 100")
         since, until = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
@@ -200,10 +180,10 @@ class Gateway:
         return {"order_info_get_response": {"order_info": render(order, self.cipher)}}
 
     def _number_list(self, params: dict[str, str]) -> dict[str, Any]:
-        if _integer(params, "order_status") != 1:
+        if integer(params, "order_status") != 1:
             raise PddError(E_PARAM, "参数错误，可能错误原因：order_status仅支持1：待发货状态")
-        page = _integer(params, "page", 1)
-        size = min(_integer(params, "page_size", PAGE_SIZE_MAX), PAGE_SIZE_MAX)
+        page = integer(params, "page", 1)
+        size = min(integer(params, "page_size", PAGE_SIZE_MAX), PAGE_SIZE_MAX)
         everything = self._everything()
         waiting = [o.no for o in everything if render(o, self.cipher)["order_status"] == 1]
         return {
@@ -240,7 +220,7 @@ class Gateway:
     def _send(self, params: dict[str, str]) -> dict[str, Any]:
         order_sn = params.get("order_sn") or ""
         tracking = (params.get("tracking_number") or "").strip()
-        carrier = carrier_of(_integer(params, "logistics_id"))
+        carrier = carrier_of(integer(params, "logistics_id"))
         if not order_sn or not tracking:
             raise PddError(E_MISSING, "缺少参数 order_sn 或 tracking_number")
         if carrier is None:
@@ -279,11 +259,13 @@ def create_app(options: SimulatorOptions) -> FastAPI:
     serial_head = random.Random(options.seed).randrange(100_000, 1_000_000)
     prefix = f"{datetime.now(CN):%y%m%d}-{serial_head}"
     store = SimStore(OrderFactory(options.seed), prefix=prefix, faults=options.faults)
-    gateway = Gateway(options, store, Cipher(options.app_secret))
+    book = ListingBook(goods_ids)
+    gateway = Gateway(options, store, Cipher(options.app_secret), book)
     app = FastAPI(title="PDD open platform (simulator)")
-    app.state.store = store
+    app.state.store, app.state.listings = store, book
     fault_middleware(app, options.faults, error_body=_fault_body)
     app.include_router(control_router(store))
+    app.include_router(listing_router(book))
 
     @app.post(GATEWAY_PATH)
     async def router(request: Request) -> JSONResponse:

@@ -10,6 +10,7 @@ is asked in whole seconds and orders at or after `until` are dropped here, keepi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,10 +20,16 @@ import httpx
 from orderhub.domain.fulfilment import Shipment
 from orderhub.integrations.channels.http import ChannelHttp
 from orderhub.integrations.channels.registry import ShopConnection
+from orderhub.integrations.channels.shopify import stock
 from orderhub.integrations.channels.shopify.carriers import tracking_company
 from orderhub.integrations.channels.shopify.payloads import with_derived
 from orderhub.integrations.channels.shopify.signing import auth_headers
-from orderhub.services.ports import ChannelPage, ChannelUnavailable, ShipmentRefused
+from orderhub.services.ports import (
+    ChannelListing,
+    ChannelPage,
+    ChannelUnavailable,
+    ShipmentRefused,
+)
 
 CHANNEL_NAME = "shopify"
 API_VERSION = "2025-01"
@@ -55,6 +62,8 @@ class ShopifyClient:
         self.http = http or ChannelHttp(connection, channel=CHANNEL_NAME)
         self.api_version = connection.extra.get("api_version", API_VERSION)
         self.page_size = min(int(connection.extra.get("page_size", str(MAX_PAGE))), MAX_PAGE)
+        # Where the shop's stock is set; read from locations.json on first need when not set.
+        self._location_id: str | None = connection.extra.get("location_id") or None
 
     def _get(self, path: str, params: dict[str, Any]) -> httpx.Response:
         url = f"/admin/api/{self.api_version}/{path}"
@@ -67,6 +76,12 @@ class ShopifyClient:
         raise ChannelUnavailable(
             f"shopify shop {self.connection.shop}: HTTP {response.status_code} from {url}: "
             f"{_errors(response)}"
+        )
+
+    def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        url = f"/admin/api/{self.api_version}/{path}"
+        return self.http.request(
+            "POST", url, json=body, headers=auth_headers(self.connection.access_token)
         )
 
     def fetch_changed(self, since: datetime, until: datetime, page: str | None) -> ChannelPage:
@@ -109,12 +124,22 @@ class ShopifyClient:
     def ship(self, shipment: Shipment) -> str | None:
         """A fulfillment with tracking on the order's fulfillment orders; its id.
 
-        Shopify refuses to fulfil a fulfillment order twice (422), so before and after a refusal
-        the order's fulfillments are read: one with this tracking number is our earlier send
-        (outbox delivery is at least once, and a POST retried after a timeout may have landed).
+        A parcel of a split order (`shipment.lines`) fulfils only those line items, in those
+        quantities (`fulfillment_order_line_items`); the order is `partial` until all are
+        fulfilled. Shopify refuses to fulfil what is no longer open (422), but would take the
+        same parcel twice while quantities are left, so the order's fulfillments are read first
+        and after a refusal: one with this tracking number is our earlier send (outbox delivery
+        is at least once, and a POST retried after a timeout may have landed).
         """
         company = tracking_company(shipment.carrier)
         no = shipment.channel_order_no
+        order: dict[str, Any] | None = None
+        if shipment.lines:
+            order = self.fetch_order(no)
+            if order is None:
+                raise ShipmentRefused(f"shopify order {no} is not known to the shop", code="404")
+            if earlier := _fulfilled(order, shipment.tracking_no):
+                return earlier
         response = self._get(f"orders/{no}/fulfillment_orders.json", {})
         if response.status_code == 404:
             raise ShipmentRefused(f"shopify order {no} is not known to the shop", code="404")
@@ -124,20 +149,19 @@ class ShopifyClient:
             return earlier
         if not orders:
             raise ShipmentRefused(f"shopify order {no} has no fulfillment order", code="404")
+        if order is not None:
+            by_order = _parcel_items(shipment, order, fulfillable)
+        else:
+            by_order = [{"fulfillment_order_id": fo["id"]} for fo in fulfillable or orders]
         body = {
             "fulfillment": {
-                "line_items_by_fulfillment_order": [
-                    {"fulfillment_order_id": fo["id"]} for fo in fulfillable or orders
-                ],
+                "line_items_by_fulfillment_order": by_order,
                 "tracking_info": {"number": shipment.tracking_no, "company": company},
                 # the channel's own shipping mail would duplicate OrderHub's notifications
                 "notify_customer": False,
             }
         }
-        url = f"/admin/api/{self.api_version}/fulfillments.json"
-        posted = self.http.request(
-            "POST", url, json=body, headers=auth_headers(self.connection.access_token)
-        )
+        posted = self._post("fulfillments.json", body)
         if posted.is_success:
             return str((posted.json().get("fulfillment") or {}).get("id", "")) or None
         if posted.status_code == 422:
@@ -145,21 +169,72 @@ class ShopifyClient:
                 return earlier
             raise ShipmentRefused(f"shopify order {no}: {_errors(posted)}", code="422")
         raise ChannelUnavailable(
-            f"shopify shop {self.connection.shop}: HTTP {posted.status_code} from {url}: "
-            f"{_errors(posted)}"
+            f"shopify shop {self.connection.shop}: HTTP {posted.status_code} from "
+            f"fulfillments.json: {_errors(posted)}"
         )
 
     def _fulfilled_with(self, no: str, tracking_no: str) -> str | None:
         """The id of the order's successful fulfillment carrying this tracking number, if any."""
-        order = self.fetch_order(no) or {}
-        for fulfillment in order.get("fulfillments") or []:
-            numbers = {fulfillment.get("tracking_number"), *fulfillment.get("tracking_numbers", [])}
-            if fulfillment.get("status") == "success" and tracking_no in numbers:
-                return str(fulfillment.get("id"))
-        return None
+        return _fulfilled(self.fetch_order(no) or {}, tracking_no)
+
+    # -- listings and their stock -----------------------------------------------------------
+    def location_id(self) -> str:
+        if self._location_id is None:
+            self._location_id = stock.first_location(self._get)
+        return self._location_id
+
+    def listings(self) -> list[ChannelListing]:
+        """Every variant with its stock at the shop's location, ids {inventory_item_id,
+        location_id, variant_id}."""
+        return stock.listings(self._get, self.location_id(), next_page_info)
+
+    def set_stock(self, ids: Mapping[str, str], quantity: int) -> None:
+        """inventory_levels/set.json: `available` at the location becomes `quantity`."""
+        stock.set_stock(self._post, ids, quantity, shop=self.connection.shop)
 
     def close(self) -> None:
         self.http.close()
+
+
+def _fulfilled(order: dict[str, Any], tracking_no: str) -> str | None:
+    for fulfillment in order.get("fulfillments") or []:
+        numbers = {fulfillment.get("tracking_number"), *fulfillment.get("tracking_numbers", [])}
+        if fulfillment.get("status") == "success" and tracking_no in numbers:
+            return str(fulfillment.get("id"))
+    return None
+
+
+def _parcel_items(
+    shipment: Shipment, order: dict[str, Any], fulfillable: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """line_items_by_fulfillment_order for the parcel's lines: each SKU's order line items, on
+    the open fulfillment orders, up to the quantity the parcel carries."""
+    line_ids: dict[str, set[int]] = {}
+    for item in order.get("line_items") or []:
+        line_ids.setdefault(str(item.get("sku") or ""), set()).add(int(item["id"]))
+    chosen: dict[int, list[dict[str, int]]] = {}
+    for line in shipment.lines:
+        wanted = line.quantity
+        for fo in fulfillable:
+            for item in fo.get("line_items") or []:
+                take = min(wanted, int(item.get("fulfillable_quantity") or 0))
+                if take > 0 and int(item.get("line_item_id", 0)) in line_ids.get(
+                    line.channel_sku, ()
+                ):
+                    chosen.setdefault(int(fo["id"]), []).append(
+                        {"id": int(item["id"]), "quantity": take}
+                    )
+                    wanted -= take
+        if wanted:
+            raise ShipmentRefused(
+                f"shopify order {shipment.channel_order_no}: {wanted} of {line.channel_sku} "
+                "are not open to fulfil (not on the order, or already fulfilled)",
+                code="line_not_open",
+            )
+    return [
+        {"fulfillment_order_id": fo_id, "fulfillment_order_line_items": items}
+        for fo_id, items in chosen.items()
+    ]
 
 
 def _updated(order: dict[str, Any]) -> datetime:

@@ -7,6 +7,7 @@ discount to lines through `discount_allocations`, so the lines carry all of it).
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,11 +16,12 @@ from zoneinfo import ZoneInfo
 from orderhub.domain.mapping import ChannelState
 from orderhub.domain.money import exponent
 from orderhub.integrations.channels.shopify.carriers import TRACKING_COMPANIES
-from orderhub.integrations.channels.simkit import SimOrder
+from orderhub.integrations.channels.simkit import SimOrder, group_of
 
 SHOP_ZONE = ZoneInfo("America/New_York")
 SHOP_DOMAIN = "orderhub-sim.myshopify.com"
 ID_PREFIX = "45"  # Shopify order ids are long integers; names count from #1001
+LOCATION_ID = 65_400_000_001  # the shop's one location: its stock, where orders are fulfilled
 _COUNTRY = {"Ontario": ("CA", "Canada")}
 
 
@@ -32,6 +34,22 @@ def shop_time(at: datetime | None) -> str | None:
 def money(minor: int, currency: str) -> str:
     places = exponent(currency)
     return str(Decimal(minor).scaleb(-places).quantize(Decimal(1).scaleb(-places)))
+
+
+def _id(base: int, text: str) -> int:
+    return base + zlib.crc32(text.encode()) % 10**9
+
+
+def variant_ids(sku: str) -> dict[str, str]:
+    """Shopify's ids for a merchant SKU code: its product (one per code prefix, so `TS-WHITE-L`
+    and `TS-BLACK-M` are two variants of one product), variant and inventory item, and the
+    location that stocks it; order line items carry the same product_id and variant_id."""
+    return {
+        "product_id": str(_id(8_100_000_000_000, group_of(sku))),
+        "variant_id": str(_id(45_200_000_000_000, sku)),
+        "inventory_item_id": str(_id(47_300_000_000_000, sku)),
+        "location_id": str(LOCATION_ID),
+    }
 
 
 def order_number(no: str) -> int:
@@ -97,6 +115,8 @@ def render_order(order: SimOrder) -> dict[str, Any]:
     line_items = [
         {
             "id": oid * 100 + n + 1,
+            "product_id": int(variant_ids(line.sku)["product_id"]),
+            "variant_id": int(variant_ids(line.sku)["variant_id"]),
             "sku": line.sku,
             "title": line.title,
             "variant_title": None,
@@ -116,7 +136,7 @@ def render_order(order: SimOrder) -> dict[str, Any]:
         if order.refund_requested or financial == "refunded"
         else []
     )
-    fulfillments = [fulfillment_of(order)] if fulfillment else []
+    fulfillments = [fulfillment_of(order, n) for n in range(len(order.parcels))]
     return {
         "id": oid,
         "name": f"#{order_number(order.no)}",
@@ -159,24 +179,32 @@ def render_order(order: SimOrder) -> dict[str, Any]:
 FULFILLMENT_ORDER_SUFFIX = 3  # fulfillment order id = order id * 10 + 3 (one per order here)
 
 
-def fulfillment_of(order: SimOrder) -> dict[str, Any]:
-    """The order's one fulfillment, as orders/{id}.json and fulfillments.json write it."""
+def fulfillment_of(order: SimOrder, n: int) -> dict[str, Any]:
+    """The order's n-th fulfillment (its n-th parcel), as orders/{id}.json and
+    fulfillments.json write it: the line items it carried, with the quantities."""
     oid = int(order.no)
-    company = TRACKING_COMPANIES.get(order.carrier, order.carrier) or None
+    parcel = order.parcels[n]
+    company = TRACKING_COMPANIES.get(parcel.carrier, parcel.carrier) or None
+    line_ids = {line.sku: oid * 100 + k + 1 for k, line in enumerate(order.lines)}
     return {
-        "id": oid * 10 + 2,
+        "id": oid * 1000 + 200 + n,
         "order_id": oid,
         "status": "success",
         "created_at": shop_time(order.modified_at),
         "tracking_company": company,
-        "tracking_number": order.tracking_no or None,
-        "tracking_numbers": [order.tracking_no] if order.tracking_no else [],
-        "line_items": [{"id": oid * 100 + n + 1, "sku": x.sku} for n, x in enumerate(order.lines)],
+        "tracking_number": parcel.tracking_no or None,
+        "tracking_numbers": [parcel.tracking_no] if parcel.tracking_no else [],
+        "line_items": [
+            {"id": line_ids[sku], "sku": sku, "quantity": quantity}
+            for sku, quantity in parcel.lines
+            if sku in line_ids
+        ],
     }
 
 
 def fulfillment_order_status(order: SimOrder) -> str:
-    """Open until shipped; closed once every line left, or when the order was cancelled."""
+    """Open until shipped, in progress while partly shipped; closed once every line left, or when
+    the order was cancelled."""
     if order.state is ChannelState.PARTLY_SHIPPED:
         return "in_progress"
     if order.state in (ChannelState.AWAITING_PAYMENT, ChannelState.PAID):
@@ -185,25 +213,28 @@ def fulfillment_order_status(order: SimOrder) -> str:
 
 
 def fulfillment_order_of(order: SimOrder) -> dict[str, Any]:
-    """The order's one fulfillment order (every line from the one location)."""
+    """The order's one fulfillment order (every line from the one location); each line item's
+    fulfillable_quantity is what is left of it to ship."""
     oid = int(order.no)
     fo_id = oid * 10 + FULFILLMENT_ORDER_SUFFIX
     status = fulfillment_order_status(order)
     open_ = status in ("open", "in_progress")
+    left = order.remaining()
     return {
         "id": fo_id,
         "order_id": oid,
         "status": status,
         "request_status": "unsubmitted",
-        "assigned_location_id": 1,
+        "assigned_location_id": LOCATION_ID,
         "supported_actions": ["create_fulfillment", "hold", "move"] if open_ else [],
         "line_items": [
             {
                 "id": fo_id * 100 + n + 1,
                 "fulfillment_order_id": fo_id,
                 "line_item_id": oid * 100 + n + 1,
+                "variant_id": int(variant_ids(line.sku)["variant_id"]),
                 "quantity": line.quantity,
-                "fulfillable_quantity": line.quantity if open_ else 0,
+                "fulfillable_quantity": left.get(line.sku, 0) if open_ else 0,
             }
             for n, line in enumerate(order.lines)
         ],

@@ -19,7 +19,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import structlog
@@ -28,59 +27,33 @@ from fastapi import FastAPI, Request, Response
 from orderhub.domain.mapping import ChannelState
 from orderhub.integrations.channels.registry import SimulatorOptions
 from orderhub.integrations.channels.shopify import signing
-from orderhub.integrations.channels.shopify.carriers import carrier_of
 from orderhub.integrations.channels.shopify.render import (
-    FULFILLMENT_ORDER_SUFFIX,
     ID_PREFIX,
     SHOP_DOMAIN,
     SHOP_ZONE,
-    fulfillment_of,
     fulfillment_order_of,
     render_order,
+    variant_ids,
 )
+from orderhub.integrations.channels.shopify.simfulfil import mount_fulfillments
+from orderhub.integrations.channels.shopify.simstock import mount_inventory
+from orderhub.integrations.channels.shopify.simwire import BAD_TOKEN, Wire, error_body, errors
 from orderhub.integrations.channels.simkit import (
+    ListingBook,
     OrderFactory,
-    ShipOutcome,
     SimOrder,
     SimStore,
     control_router,
     fault_middleware,
+    listing_router,
 )
+
+__all__ = ["BAD_TOKEN", "create_app"]
 
 log = structlog.get_logger()
 
-BAD_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
-THROTTLED = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."  # noqa: E501
 MAX_LIMIT = 250
 FILTERS = ("status", "updated_at_min", "updated_at_max", "order", "created_at_min")
-_ERRORS = {429: THROTTLED, 500: "Internal Server Error"}
-
-
-def _error_body(status: int) -> bytes:
-    return json.dumps({"errors": _ERRORS.get(status, "Error")}).encode()
-
-
-def _errors(status: int, errors: Any) -> Response:
-    return Response(
-        json.dumps({"errors": errors}), status_code=status, media_type="application/json"
-    )
-
-
-class _CallBucket:
-    """Shopify's REST leaky bucket, for the X-Shopify-Shop-Api-Call-Limit header."""
-
-    size, leak_per_s = 40, 2.0
-
-    def __init__(self) -> None:
-        self._level, self._at = 0.0, time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self) -> str:
-        with self._lock:
-            now = time.monotonic()
-            self._level = max(0.0, self._level - (now - self._at) * self.leak_per_s) + 1
-            self._at = now
-            return f"{min(round(self._level), self.size)}/{self.size}"
 
 
 @dataclass(frozen=True)
@@ -174,21 +147,13 @@ def create_app(options: SimulatorOptions) -> FastAPI:
         faults=options.faults,
     )
     store.listeners.append(_Webhooks(options))
-    bucket = _CallBucket()
-    fault_middleware(app, options.faults, error_body=_error_body)
+    book = ListingBook(variant_ids, english=True)
+    wire = Wire(options.access_token)
+    refused, answer = wire.refused, wire.answer
+    fault_middleware(app, options.faults, error_body=error_body)
     app.include_router(control_router(store))
-    app.state.store = store
-
-    def refused(request: Request) -> Response | None:
-        if request.headers.get(signing.ACCESS_TOKEN_HEADER) != options.access_token:
-            return _errors(401, BAD_TOKEN)
-        return None
-
-    def answer(body: dict[str, Any], link: str | None = None) -> Response:
-        headers = {"X-Shopify-Shop-Api-Call-Limit": bucket.take()}
-        if link:
-            headers["Link"] = link
-        return Response(json.dumps(body), media_type="application/json", headers=headers)
+    app.include_router(listing_router(book))
+    app.state.store, app.state.listings = store, book
 
     @app.get("/admin/api/{version}/orders.json")
     def orders(request: Request, version: str) -> Response:
@@ -198,24 +163,24 @@ def create_app(options: SimulatorOptions) -> FastAPI:
         try:
             limit = min(int(query.get("limit", "50")), MAX_LIMIT)
         except ValueError:
-            return _errors(400, {"limit": ["is not a number"]})
+            return errors(400, {"limit": ["is not a number"]})
         if "page_info" in query:
             extra = [name for name in FILTERS if name in query]
             if extra:
-                return _errors(
+                return errors(
                     400, {extra[0]: f"{extra[0]} cannot be passed when page_info is present."}
                 )
             try:
                 cursor = _Cursor.decode(query["page_info"])
             except ValueError:
-                return _errors(400, {"page_info": "Invalid value."})
+                return errors(400, {"page_info": "Invalid value."})
         else:
             try:
                 since = _parse_time(query.get("updated_at_min", "1970-01-01T00:00:00+00:00"))
                 # updated_at_max is inclusive and Shopify's times are whole seconds.
                 until = _parse_time(query.get("updated_at_max", "2999-01-01T00:00:00+00:00"))
             except ValueError:
-                return _errors(400, {"updated_at": ["must be an ISO 8601 time"]})
+                return errors(400, {"updated_at": ["must be an ISO 8601 time"]})
             cursor = _Cursor(since, until + timedelta(seconds=1), None)
         window = store.changed(cursor.since, cursor.until)
         if cursor.after is not None:
@@ -236,7 +201,7 @@ def create_app(options: SimulatorOptions) -> FastAPI:
             return denied
         found = store.orders.get(order_id)
         if found is None:
-            return _errors(404, "Not Found")
+            return errors(404, "Not Found")
         return answer({"order": render_order(found)})
 
     @app.get("/admin/api/{version}/orders/{order_id}/fulfillment_orders.json")
@@ -245,60 +210,9 @@ def create_app(options: SimulatorOptions) -> FastAPI:
             return denied
         found = store.orders.get(order_id)
         if found is None:
-            return _errors(404, "Not Found")
+            return errors(404, "Not Found")
         return answer({"fulfillment_orders": [fulfillment_order_of(found)]})
 
-    @app.post("/admin/api/{version}/fulfillments.json", status_code=201)
-    async def fulfill(request: Request, version: str) -> Response:
-        if (denied := refused(request)) is not None:
-            return denied
-        try:
-            wanted = _FulfillmentAsked.read(await request.body())
-        except ValueError as error:
-            return _errors(400, {"fulfillment": [str(error)]})
-        order = store.orders.get(wanted.order_no)
-        if order is None:
-            return _errors(404, "Not Found")
-        status = fulfillment_order_of(order)["status"]
-        if status in ("open", "in_progress"):
-            carrier = carrier_of(wanted.company) or wanted.company
-            outcome, shipped = store.ship(order.no, carrier, wanted.number, ship_unpaid=True)
-            if outcome is ShipOutcome.SHIPPED and shipped is not None:
-                response = answer({"fulfillment": fulfillment_of(shipped)})
-                response.status_code = 201
-                return response
-            status = fulfillment_order_of(store.orders[order.no])["status"]
-        # modelled wording; Shopify answers an unfulfillable fulfillment order with 422
-        fo_id = wanted.fulfillment_order_id
-        return _errors(422, [f"Fulfillment order {fo_id} has an unfulfillable status= {status}."])
-
+    mount_fulfillments(app, store, wire)
+    mount_inventory(app, book, wire)
     return app
-
-
-@dataclass(frozen=True)
-class _FulfillmentAsked:
-    """The parts of a fulfillments.json body the simulator acts on."""
-
-    fulfillment_order_id: int
-    number: str
-    company: str
-
-    @property
-    def order_no(self) -> str:
-        # fulfillment order ids are the order id * 10 + a suffix (render.py)
-        if self.fulfillment_order_id % 10 != FULFILLMENT_ORDER_SUFFIX:
-            return ""
-        return str(self.fulfillment_order_id // 10)
-
-    @classmethod
-    def read(cls, body: bytes) -> _FulfillmentAsked:
-        try:
-            fulfillment = json.loads(body)["fulfillment"]
-            by_order = fulfillment["line_items_by_fulfillment_order"]
-            fo_id = int(by_order[0]["fulfillment_order_id"])
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise ValueError(
-                "line_items_by_fulfillment_order needs a fulfillment_order_id"
-            ) from None
-        tracking = fulfillment.get("tracking_info") or {}
-        return cls(fo_id, str(tracking.get("number") or ""), str(tracking.get("company") or ""))

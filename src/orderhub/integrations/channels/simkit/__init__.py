@@ -9,7 +9,8 @@ and time formats, signing, paging) and mounts `control_router` for tests and the
     PUT  /_sim/faults   {"rate_429": 0.1, ...}   what to inject from now on
     POST /_sim/orders/{no}/refund                 refund (close) one order now
     GET  /_sim/orders                             the ground truth: every order number, version,
-                                                  state, carrier and tracking no
+                                                  state, carrier and tracking no, and its parcels
+    GET  /_sim/listings                           the shop's listings and their stock (listings.py)
 
 Faults, each a probability: 429 (with Retry-After), 500, timeout (the answer comes after
 `timeout_s`), duplicate (a page repeats an order), out_of_order (a page carries an older version
@@ -17,12 +18,19 @@ of an order after the newer one), drop_webhook (a push is never sent), late_comm
 becomes visible with a modified time already in the past, as a row committed late does).
 """
 
+from orderhub.integrations.channels.simkit.listings import (
+    ListingBook,
+    SimListing,
+    group_of,
+    listing_router,
+)
 from orderhub.integrations.channels.simkit.orders import (
     CATALOGUE,
     COMBOS,
     OrderFactory,
     SimLine,
     SimOrder,
+    SimParcel,
 )
 from orderhub.integrations.channels.simkit.server import (
     RunningServer,
@@ -35,12 +43,17 @@ __all__ = [
     "CATALOGUE",
     "COMBOS",
     "Faults",
+    "ListingBook",
     "OrderFactory",
     "RunningServer",
     "ShipOutcome",
     "SimLine",
+    "SimListing",
     "SimOrder",
+    "SimParcel",
     "SimStore",
     "control_router",
     "fault_middleware",
+    "group_of",
+    "listing_router",
 ]

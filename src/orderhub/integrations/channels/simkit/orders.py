@@ -20,6 +20,20 @@ class SimLine:
 
 
 @dataclass(frozen=True)
+class SimParcel:
+    """One parcel the merchant said left: its carrier, tracking no and what it carried.
+
+    `lines` are (sku, quantity) pairs; empty when the channel was told a waybill without its
+    contents (PDD's extra waybills), `extra` then marks it as told beside the order's shipment.
+    """
+
+    carrier: str
+    tracking_no: str
+    lines: tuple[tuple[str, int], ...] = ()
+    extra: bool = False
+
+
+@dataclass(frozen=True)
 class SimOrder:
     """One version of an order as the channel holds it (frozen: each change is a new version)."""
 
@@ -41,11 +55,30 @@ class SimOrder:
     refund_requested: bool = False
     carrier: str = ""
     tracking_no: str = ""
+    # Every parcel told to the channel, in order; the first one's carrier and tracking no are
+    # also `carrier` / `tracking_no` (what a channel that ships per order shows).
+    parcels: tuple[SimParcel, ...] = ()
     version: int = 1
 
     @property
     def goods_total(self) -> int:
         return sum(x.quantity * x.unit_price - x.discount for x in self.lines)
+
+    def shipped(self, sku: str) -> int:
+        """How many of `sku` left in parcels so far."""
+        return sum(q for p in self.parcels for s, q in p.lines if s == sku)
+
+    def remaining(self) -> dict[str, int]:
+        """What is still to ship, per SKU (only SKUs with something left)."""
+        left = {line.sku: line.quantity - self.shipped(line.sku) for line in self.lines}
+        return {sku: quantity for sku, quantity in left.items() if quantity > 0}
+
+    def parcel_of(self, sku: str) -> SimParcel | None:
+        """The first parcel that carried some of `sku`, if any did."""
+        return next((p for p in self.parcels if any(s == sku for s, _ in p.lines)), None)
+
+    def has_parcel(self, tracking_no: str) -> bool:
+        return any(p.tracking_no == tracking_no for p in self.parcels)
 
     @property
     def paid_total(self) -> int:

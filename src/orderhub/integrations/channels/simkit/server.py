@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
-from orderhub.integrations.channels.simkit.orders import SimOrder
+from orderhub.integrations.channels.simkit.orders import SimOrder, SimParcel
 from orderhub.integrations.channels.simkit.store import Faults, SimStore
 
 
@@ -110,12 +110,23 @@ def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None =
                     # OrderHub's carrier code, whatever the channel calls it on the wire
                     "carrier": o.carrier,
                     "tracking_no": o.tracking_no,
+                    # every parcel told to the channel, oldest first
+                    "parcels": [_parcel(p) for p in o.parcels],
                 }
                 for no, o in current.items()
             }
         }
 
     return router
+
+
+def _parcel(parcel: SimParcel) -> dict[str, Any]:
+    return {
+        "carrier": parcel.carrier,
+        "tracking_no": parcel.tracking_no,
+        "lines": [{"channel_sku": sku, "quantity": q} for sku, q in parcel.lines],
+        "extra": parcel.extra,
+    }
 
 
 @dataclass

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from orderhub.domain.mapping import ChannelState
-from orderhub.integrations.channels.simkit.orders import OrderFactory, SimOrder
+from orderhub.integrations.channels.simkit.orders import OrderFactory, SimOrder, SimParcel
 
 
 @dataclass
@@ -60,6 +60,8 @@ class ShipOutcome(StrEnum):
     NOT_PAID = "not_paid"
     CLOSED = "closed"  # cancelled or refunded
     REFUND_PENDING = "refund_pending"  # paid, but the buyer asked for the money back
+    NOT_IN_ORDER = "not_in_order"  # the parcel names a SKU or quantity that is not left to ship
+    NOT_SHIPPED = "not_shipped"  # an extra waybill for an order that has not shipped yet
 
 
 _SHIPPED_STATES = (ChannelState.PARTLY_SHIPPED, ChannelState.SHIPPED, ChannelState.COMPLETED)
@@ -121,29 +123,71 @@ class SimStore:
         carrier: str,
         tracking_no: str,
         *,
+        lines: Mapping[str, int] | None = None,
         ship_unpaid: bool = False,
         refund_blocks: bool = False,
     ) -> tuple[ShipOutcome, SimOrder | None]:
-        """The merchant says `no` left with `carrier` / `tracking_no`; checked and applied at once,
-        so two concurrent calls cannot both ship. `ship_unpaid`: the channel lets a merchant ship
-        before payment (Shopify's net terms); `refund_blocks`: a pending refund request stops it."""
+        """The merchant says a parcel of `no` left with `carrier` / `tracking_no`; checked and
+        applied at once, so two concurrent calls cannot both ship.
+
+        `lines` ({sku: quantity}) is what the parcel carried; None means everything still to
+        ship. The order is shipped once nothing is left, partly shipped before. A parcel whose
+        tracking no the order already has is a repeat. `ship_unpaid`: the channel lets a
+        merchant ship before payment (Shopify's net terms); `refund_blocks`: a pending refund
+        request stops it.
+        """
         with self._lock:
             order = self.orders.get(no)
             if order is None:
                 return ShipOutcome.NOT_FOUND, None
             if order.state is ChannelState.CANCELLED:
                 return ShipOutcome.CLOSED, order
-            if order.state in _SHIPPED_STATES:
-                same = order.tracking_no == tracking_no
-                return (ShipOutcome.REPEAT if same else ShipOutcome.SHIPPED_OTHER), order
+            if order.has_parcel(tracking_no) or (
+                order.state in _SHIPPED_STATES and order.tracking_no == tracking_no
+            ):
+                return ShipOutcome.REPEAT, order
+            if order.state in (ChannelState.SHIPPED, ChannelState.COMPLETED):
+                return ShipOutcome.SHIPPED_OTHER, order
             if order.state is ChannelState.AWAITING_PAYMENT and not ship_unpaid:
                 return ShipOutcome.NOT_PAID, order
             if order.refund_requested and refund_blocks:
                 return ShipOutcome.REFUND_PENDING, order
-            shipped = self.change(
-                no, state=ChannelState.SHIPPED, carrier=carrier, tracking_no=tracking_no
-            )
-            return ShipOutcome.SHIPPED, shipped
+            left = order.remaining()
+            wanted = dict(lines) if lines else left
+            if not wanted or any(not 0 < q <= left.get(sku, 0) for sku, q in wanted.items()):
+                return ShipOutcome.NOT_IN_ORDER, order
+            return ShipOutcome.SHIPPED, self._add_parcel(order, carrier, tracking_no, wanted)
+
+    def _add_parcel(
+        self, order: SimOrder, carrier: str, tracking_no: str, lines: Mapping[str, int]
+    ) -> SimOrder:
+        parcel = SimParcel(carrier, tracking_no, tuple(sorted(lines.items())))
+        done = all(q <= lines.get(sku, 0) for sku, q in order.remaining().items())
+        first = order.parcels[0] if order.parcels else parcel
+        return self.change(
+            order.no,
+            state=ChannelState.SHIPPED if done else ChannelState.PARTLY_SHIPPED,
+            carrier=first.carrier,
+            tracking_no=first.tracking_no,
+            parcels=(*order.parcels, parcel),
+        )
+
+    def extra_parcel(self, no: str, carrier: str, tracking_no: str) -> ShipOutcome:
+        """A waybill told beside an order that already shipped (PDD's extra waybills): kept as a
+        parcel without contents; the order's state does not change. A repeat adds nothing."""
+        with self._lock:
+            order = self.orders.get(no)
+            if order is None:
+                return ShipOutcome.NOT_FOUND
+            if order.state is ChannelState.CANCELLED:
+                return ShipOutcome.CLOSED
+            if order.state not in _SHIPPED_STATES:
+                return ShipOutcome.NOT_SHIPPED
+            if order.has_parcel(tracking_no) or order.tracking_no == tracking_no:
+                return ShipOutcome.REPEAT
+            extra = SimParcel(carrier, tracking_no, extra=True)
+            self.change(no, parcels=(*order.parcels, extra))
+            return ShipOutcome.SHIPPED
 
     def refund(self, no: str) -> SimOrder:
         """The buyer is refunded in full before shipping (or an unpaid order is closed)."""
@@ -175,17 +219,15 @@ class SimStore:
                     moved.append(self.change(order.no, state=ChannelState.PAID, paid_at=self.now()))
             elif order.state is ChannelState.PAID and rng.random() < 0.1:
                 moved.append(self.change(order.no, refund_requested=True))
-            elif order.state is ChannelState.PAID and not ship:
+            elif order.state in (ChannelState.PAID, ChannelState.PARTLY_SHIPPED) and not ship:
                 continue
-            elif order.state is ChannelState.PAID:
-                moved.append(
-                    self.change(
-                        order.no,
-                        state=ChannelState.SHIPPED,
-                        carrier="SF",
-                        tracking_no=f"SF{rng.randrange(10**12):012d}",
-                    )
-                )
+            elif order.state in (ChannelState.PAID, ChannelState.PARTLY_SHIPPED):
+                tracking_no = f"SF{rng.randrange(10**12):012d}"
+                with self._lock:
+                    current = self.orders[order.no]
+                    if current.state in (ChannelState.PAID, ChannelState.PARTLY_SHIPPED):
+                        rest = current.remaining()
+                        moved.append(self._add_parcel(current, "SF", tracking_no, rest))
             else:
                 moved.append(self.change(order.no, state=ChannelState.COMPLETED))
         return moved

@@ -23,7 +23,7 @@ comma-separated, for merchant mapping extensions such as seller_flag).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -32,11 +32,11 @@ from orderhub.domain.fulfilment import Shipment
 from orderhub.integrations.channels.http import ChannelHttp
 from orderhub.integrations.channels.registry import ShopConnection
 from orderhub.integrations.channels.taobao import protocol as top
-from orderhub.integrations.channels.taobao import shipping
+from orderhub.integrations.channels.taobao import shipping, stock
 from orderhub.integrations.channels.taobao.protocol import TopError
 from orderhub.integrations.channels.taobao.receivers import tid_of, with_receivers
 from orderhub.integrations.channels.taobao.signing import sign
-from orderhub.services.ports import ChannelPage, ChannelUnavailable
+from orderhub.services.ports import ChannelListing, ChannelPage, ChannelUnavailable
 
 __all__ = ["TaobaoClient", "TopError", "throttled"]
 
@@ -261,9 +261,18 @@ class TaobaoClient:
 
     # -- telling TOP the trade shipped ------------------------------------------------------
     def ship(self, shipment: Shipment) -> str | None:
-        """taobao.logistics.offline.send; TOP gives no reference of its own, so None."""
-        shipping.ship(self.call, shipment)
-        return None
+        """taobao.logistics.offline.send (a split parcel with is_split and its sub-orders); TOP
+        gives no reference of its own, so None, or a note for a parcel TOP cannot be told."""
+        return shipping.ship(self.call, shipment)
+
+    # -- listings and their stock -----------------------------------------------------------
+    def listings(self) -> list[ChannelListing]:
+        """Items on sale and their SKUs, ids {num_iid, sku_id}."""
+        return stock.listings(self.call)
+
+    def set_stock(self, ids: Mapping[str, str], quantity: int) -> None:
+        """taobao.item.quantity.update, a full update (type 1)."""
+        stock.set_stock(self.call, ids, quantity)
 
     def close(self) -> None:
         self._http.close()

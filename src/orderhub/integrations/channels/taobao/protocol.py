@@ -43,6 +43,23 @@ SEND_NO_TRADE = "isv.logistics-offline-service-error:B01"
 SEND_BAD_STATE = "isv.logistics-offline-service-error:B02"
 SEND_SHIPPED_OR_CLOSED = "isv.logistics-offline-service-error:B04"
 SEND_BAD_WAYBILL = "isv.logistics-offline-service-error:B60"
+# A split trade (is_split=1) names the sub-orders (oids) that left, comma-separated, in sub_tid.
+SPLIT_SEND = "1"
+SHIPPABLE_LINE_STATUSES = frozenset({"WAIT_SELLER_SEND_GOODS"})
+
+# Listings and stock. items.onsale.get pages up to 200 items; item.skus.get takes at most 40
+# num_iids; item.quantity.update type 1 is a full update (the default), 2 a delta.
+ITEMS_ONSALE = "taobao.items.onsale.get"
+ITEM_SKUS = "taobao.item.skus.get"
+QUANTITY_UPDATE = "taobao.item.quantity.update"
+MAX_ONSALE_PAGE_SIZE = 200
+MAX_SKUS_NUM_IIDS = 40
+FULL_UPDATE = "1"
+# Its refusals (error 15 with these sub_codes; a Tmall shop gets them with a "-tmall" suffix).
+ITEM_NOT_EXIST = "isv.item-not-exist:invalid-numIid-or-iid"
+ITEM_DELETED = "isv.item-is-delete:invalid-numIid-or-iid"
+SKU_NOT_FOUND = "isv.invalid-parameter:sku-properties"
+BAD_QUANTITY = "isv.invalid-parameter:quantity"
 # Trade statuses that mean "the goods left": a B04 on one of these may be our own earlier send.
 SHIPPED_STATUSES = frozenset({"WAIT_BUYER_CONFIRM_GOODS", "TRADE_BUYER_SIGNED", "TRADE_FINISHED"})
 

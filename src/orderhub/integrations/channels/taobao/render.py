@@ -13,7 +13,7 @@ import zlib
 from typing import Any
 
 from orderhub.domain.mapping import ChannelState
-from orderhub.integrations.channels.simkit import SimOrder
+from orderhub.integrations.channels.simkit import SimOrder, group_of
 from orderhub.integrations.channels.taobao.carriers import company_name
 from orderhub.integrations.channels.taobao.protocol import top_time, yuan
 
@@ -51,6 +51,29 @@ def _number(text: str, digits: int) -> int:
     return low + zlib.crc32(text.encode()) % (9 * low)
 
 
+def item_ids(sku: str) -> dict[str, str]:
+    """TOP's ids for a merchant SKU code: the item's num_iid (one item per code prefix, so
+    `TS-WHITE-L` and `TS-BLACK-M` are two SKUs of one item) and the SKU's sku_id."""
+    return {"num_iid": str(_number(group_of(sku), 12)), "sku_id": str(_number(sku, 13))}
+
+
+def oid_of(order: SimOrder, n: int) -> int:
+    """The sub-order id of the order's n-th line (0-based)."""
+    return int(order.no) + 10**17 * (n + 1)
+
+
+def _line_shipping(order: SimOrder, sku: str, status: str) -> tuple[str, str, str]:
+    """(status, company, waybill) of one line: a split trade ships line by line."""
+    parcel = order.parcel_of(sku)
+    if parcel is not None:
+        shipped = status if status != "SELLER_CONSIGNED_PART" else "WAIT_BUYER_CONFIRM_GOODS"
+        return shipped, company_name(parcel.carrier), parcel.tracking_no
+    if order.state is ChannelState.PARTLY_SHIPPED:
+        return "WAIT_SELLER_SEND_GOODS", "", ""
+    company = company_name(order.carrier) if order.carrier else ""
+    return status, company, order.tracking_no
+
+
 def trade_of(order: SimOrder, *, secret: str) -> dict[str, Any]:
     """Every field this simulator knows, as the masked view a third-party app gets."""
     status = status_of(order)
@@ -60,12 +83,14 @@ def trade_of(order: SimOrder, *, secret: str) -> dict[str, Any]:
     lines = []
     for n, line in enumerate(order.lines):
         after = line.quantity * line.unit_price - line.discount
+        ids = item_ids(line.sku)
+        line_status, company, waybill = _line_shipping(order, line.sku, status)
         lines.append(
             {
-                "oid": int(order.no) + 10**17 * (n + 1),
-                "num_iid": _number(line.sku.split("-")[0], 12),
-                "sku_id": _number(line.sku, 13),
-                "outer_iid": line.sku.split("-")[0],
+                "oid": oid_of(order, n),
+                "num_iid": int(ids["num_iid"]),
+                "sku_id": int(ids["sku_id"]),
+                "outer_iid": group_of(line.sku),
                 "outer_sku_id": line.sku,
                 "title": line.title,
                 "num": line.quantity,
@@ -74,10 +99,10 @@ def trade_of(order: SimOrder, *, secret: str) -> dict[str, Any]:
                 "adjust_fee": "0.00",
                 "total_fee": yuan(after),
                 "payment": yuan(after + (order.shipping_fee if single else 0)),
-                "status": status,
+                "status": line_status,
                 "refund_status": refund,
-                "logistics_company": company_name(order.carrier) if order.carrier else "",
-                "invoice_no": order.tracking_no,
+                "logistics_company": company,
+                "invoice_no": waybill,
             }
         )
     presale = order.order_type == "presale"
