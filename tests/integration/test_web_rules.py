@@ -4,6 +4,7 @@ Chinese."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from orderhub.web import i18n
 from orderhub.web import rules as rule_pages
 from tests.conftest import console_hub
 from tests.integration.test_warehouse_queues import fill_queues
-from tests.integration.test_web_channels import SETUP, sign_in, text_of
+from tests.integration.test_web_channels import SETUP, csrf, sign_in, text_of
 
 PASSWORD = "correct horse"
 ROLES = ("admin", "operator", "warehouse", "customer_service", "agent")
@@ -150,7 +151,12 @@ def test_the_rules_pages_and_their_link_are_only_for_roles_with_rule_read(hub: H
         with TestClient(create_app(hub), headers={"Accept-Language": "en"}) as client:
             sign_in(client, role)
             assert ('href="/rules"' in client.get("/orders").text) == allowed, role
-            for path in ("/rules", "/rules/routing/versions", "/rules/review/diff"):
+            for path in (
+                "/rules",
+                "/rules/routing/versions",
+                "/rules/review/diff",
+                "/rules/review/dry-run",
+            ):
                 expected = (200, 404) if allowed else (403,)
                 assert client.get(path).status_code in expected, (role, path)
 
@@ -196,6 +202,7 @@ def test_the_rules_and_queue_pages_speak_chinese(hub: Hub, browser: TestClient) 
     assert "路由规则" in text and "审核规则" in text and "标签 包含 #LIVE2026" in text
     assert "仓库 WH-LIVE" in text
     assert "新增" in text_of(browser.get("/rules/routing/diff").text)
+    assert "试运行这些规则" in browser.get("/rules/routing/dry-run").text
     assert "等待" in text_of(browser.get("/warehouses/WH-LIVE/queue").text)
     zh = i18n.translations("zh_CN")
     names = [
@@ -208,3 +215,52 @@ def test_the_rules_and_queue_pages_speak_chinese(hub: Hub, browser: TestClient) 
         *rule_pages.PART.values(),
     ]
     assert [name for name in names if zh.gettext(name) == name] == []
+
+
+def test_a_dry_run_starts_from_the_rules_in_force_and_marks_the_orders_that_would_change(
+    hub: Hub, browser: TestClient
+) -> None:
+    ids = fill_queues(hub)
+    sign_in(browser, "operator")
+    form = browser.get("/rules/routing/dry-run")
+    assert form.status_code == 200 and "&#34;live stream&#34;" in form.text  # the rules in force
+    everything_to_main = json.dumps({"rules": [], "default": {"warehouse": "WH-MAIN"}})
+    tried = browser.post(
+        "/rules/routing/dry-run",
+        data={"rules": everything_to_main, "last": "50", "csrftoken": csrf(browser)},
+        headers=HTMX,
+    )
+    assert tried.status_code == 200 and tried.text.startswith('<div id="rules-dry-run-main"')
+    text = text_of(tried.text)
+    # The two live-stream orders leave WH-LIVE; the others stay where they are.
+    assert f"2 of {len(ids)} orders would be decided differently." in text
+    assert (
+        f"#{ids['Q-SENT']} Would change live stream Warehouse WH-LIVE · queue live "
+        "Default Warehouse WH-MAIN · queue default"
+    ) in text
+    assert rules.rules_in_force(hub.uow.read_only(), RuleSetKind.ROUTING, actor=SETUP) is not None
+    assert len(rules.rule_versions(hub.uow.read_only(), RuleSetKind.ROUTING, actor=SETUP)) == 1
+
+
+def test_a_dry_run_of_bad_rules_says_what_is_wrong_and_keeps_the_text(
+    hub: Hub, browser: TestClient
+) -> None:
+    sign_in(browser, "operator")
+    token = csrf(browser)
+    not_json = browser.post(
+        "/rules/routing/dry-run", data={"rules": '{"rules": [', "csrftoken": token}
+    )
+    assert not_json.status_code == 422
+    assert "the rules are not valid JSON" in text_of(not_json.text)
+    assert "{&#34;rules&#34;: [" in not_json.text
+    unknown = json.dumps({"rules": [], "default": {"warehouse": "WH-NOPE"}})
+    refused = browser.post("/rules/routing/dry-run", data={"rules": unknown, "csrftoken": token})
+    assert refused.status_code == 422 and "'WH-NOPE', which does not exist" in text_of(refused.text)
+    wrong_shape = browser.post("/rules/routing/dry-run", data={"rules": "[]", "csrftoken": token})
+    assert wrong_shape.status_code == 422 and "write the rules as" in text_of(wrong_shape.text)
+    few = json.dumps({"rules": [], "default": {"decision": "approve"}})
+    bad_last = browser.post(
+        "/rules/review/dry-run", data={"rules": few, "last": "lots", "csrftoken": token}
+    )
+    assert bad_last.status_code == 422 and "'lots' is not a number" in text_of(bad_last.text)
+    assert browser.post("/rules/review/dry-run", data={"rules": few}).status_code == 403  # no CSRF

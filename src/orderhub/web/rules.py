@@ -1,24 +1,29 @@
-"""Rules (/rules): the review and routing rules in force, their saved versions, one version, and
-what changed between two versions.
+"""Rules (/rules): the review and routing rules in force, their saved versions, one version,
+what changed between two versions, and a dry run of proposed rules on recent orders.
 
 Conditions are shown in words, not JSON: a field's name and the operator are translated, groups
 ("all of", "any of", "not") nest as lists. Saving stays in the API (`POST /api/v1/rules/{kind}`),
-where a rule set arrives whole and is checked on save; these pages read.
+where a rule set arrives whole and is checked on save; these pages read (the dry run saves
+nothing either).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from orderhub.access import Requires, hub_of
 from orderhub.domain.actors import Actor
-from orderhub.domain.rule_sets import RuleSetKind
+from orderhub.domain.rule_sets import DryRunRow, RuleSet, RuleSetKind
+from orderhub.errors import NotAuthenticated, OrderHubError, ValidationFailed
 from orderhub.permissions import Permission
 from orderhub.services import rules
+from orderhub.web.channel_labels import error_title
 from orderhub.web.labels import N_
+from orderhub.web.order_actions import Fields, Form
 from orderhub.web.render import is_htmx, page
 
 router = APIRouter()
@@ -150,3 +155,98 @@ def diff(
             "names": {**_names(), "change": CHANGE, "part": PART},
         },
     )
+
+
+DRY_RUN_LAST = 200
+RULES_SHAPE = '{"rules": [{"name": ..., "condition": ..., "outcome": ...}, ...], "default": {...}}'
+
+
+def _as_text(rule_set: RuleSet | None, kind: RuleSetKind) -> str:
+    """The rules as the API takes them, to start a dry run from the version in force."""
+    if rule_set is None:
+        default = {"decision": "approve"} if kind is RuleSetKind.REVIEW else {"warehouse": ""}
+        return json.dumps({"rules": [], "default": default}, ensure_ascii=False, indent=2)
+    body = {
+        "rules": [
+            {"name": r.name, "condition": r.condition, "outcome": r.outcome} for r in rule_set.rules
+        ],
+        "default": rule_set.default,
+    }
+    return json.dumps(body, ensure_ascii=False, indent=2)
+
+
+def _proposed_from(kind: RuleSetKind, text: str) -> RuleSet:
+    """The rules typed into the form, or ValidationFailed saying where the JSON is wrong."""
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as bad:
+        raise ValidationFailed(
+            f"the rules are not valid JSON: {bad.msg} at line {bad.lineno}, column {bad.colno}",
+            field="rules",
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("rules"), list)
+        or not all(isinstance(rule, dict) for rule in data["rules"])
+        or not isinstance(data.get("default"), dict)
+    ):
+        raise ValidationFailed(f"write the rules as {RULES_SHAPE}", field="rules")
+    return rules.proposed(kind.value, data["rules"], data["default"], str(data.get("notes", "")))
+
+
+def _last(form: Fields) -> int:
+    text = (form.get("last") or [""])[-1].strip() or str(DRY_RUN_LAST)
+    if not text.isdigit() or not 1 <= int(text) <= 5000:
+        raise ValidationFailed(f"'{text}' is not a number of orders from 1 to 5000", field="last")
+    return int(text)
+
+
+def _dry_run_page(
+    request: Request,
+    kind: RuleSetKind,
+    *,
+    text: str,
+    last: str,
+    found: list[DryRunRow] | None = None,
+    error: OrderHubError | None = None,
+) -> Response:
+    changed = [row for row in found or [] if row.changes]
+    return page(
+        request,
+        "_rules_dry_run_main.html" if is_htmx(request) else "rules_dry_run.html",
+        {
+            "kind": kind,
+            "text": text,
+            "last": last,
+            "rows": None if found is None else changed + [r for r in found if not r.changes],
+            "changed": len(changed),
+            "error": error,
+            "error_title": error_title(request, error) if error else None,
+            "names": _names(),
+        },
+        status=error.status if error else 200,
+    )
+
+
+@router.get("/rules/{kind}/dry-run")
+def dry_run_form(kind: RuleSetKind, request: Request, actor: Reader) -> Response:
+    in_force = rules.rules_in_force(hub_of(request).uow.read_only(), kind, actor=actor)
+    return _dry_run_page(request, kind, text=_as_text(in_force, kind), last=str(DRY_RUN_LAST))
+
+
+@router.post("/rules/{kind}/dry-run")
+def dry_run(kind: RuleSetKind, request: Request, actor: Reader, form: Form) -> Response:
+    text = (form.get("rules") or [""])[-1]
+    last = (form.get("last") or [""])[-1].strip()
+    try:
+        found = rules.try_rules(
+            hub_of(request).uow.read_only(),
+            _proposed_from(kind, text),
+            actor=actor,
+            last=_last(form),
+        )
+    except NotAuthenticated:
+        raise
+    except OrderHubError as error:
+        return _dry_run_page(request, kind, text=text, last=last, error=error)
+    return _dry_run_page(request, kind, text=text, last=last, found=found)
