@@ -1,5 +1,7 @@
 """Shopify Admin REST API client for one shop: the orders changed in a window, one order, all ids,
-and shipping one (a fulfillment with tracking on the order's fulfillment orders).
+shipping one (a fulfillment with tracking on the order's fulfillment orders, or of some of its
+line items for a parcel of a split order), and the variants' stock at the shop's location
+(stock.py).
 
 GET /admin/api/<version>/orders.json?status=any&updated_at_min&updated_at_max&order=updated_at asc
 &limit, then the `Link: <...page_info=...>; rel="next"` cursor (later pages take only page_info
