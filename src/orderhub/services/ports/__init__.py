@@ -38,6 +38,7 @@ from orderhub.services.ports.fulfilment import (
     WmsClient,
     WmsConnector,
 )
+from orderhub.services.ports.parcels import ParcelRepository
 
 
 class IdempotencyKeyTaken(Exception):
@@ -192,6 +193,9 @@ class UnitOfWork(Protocol):
     def rules(self) -> RuleRepository: ...
 
     @property
+    def parcels(self) -> ParcelRepository: ...
+
+    @property
     def flow(self) -> FlowPolicy: ...
 
     @property
@@ -249,6 +253,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxRepository",
     "Outcome",
+    "ParcelRepository",
     "PasswordHasher",
     "PayloadRepository",
     "QuarantineRepository",

@@ -25,6 +25,7 @@ from orderhub.storage.tables.orders import (
     order_tags,
     orders,
 )
+from orderhub.storage.tables.parcels import parcel_lines, parcels
 
 __all__ = [
     "Id",
@@ -41,6 +42,8 @@ __all__ = [
     "orders",
     "outbox",
     "outbox_attempts",
+    "parcel_lines",
+    "parcels",
     "product_components",
     "products",
     "quarantine",
