@@ -22,6 +22,7 @@ from orderhub.api import imports as api_imports
 from orderhub.api import inventory as api_inventory
 from orderhub.api import orders as api_orders
 from orderhub.api import outbox as api_outbox
+from orderhub.api import parcels as api_parcels
 from orderhub.api import quarantine as api_quarantine
 from orderhub.api import rules as api_rules
 from orderhub.api import settings as api_settings
@@ -116,6 +117,7 @@ def create_app(hub: Hub) -> Any:
         api_rules.router,
         api_warehouses.router,
         api_outbox.router,
+        api_parcels.router,
         api_stock_push.router,
         web.router,
     ):

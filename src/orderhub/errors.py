@@ -44,6 +44,22 @@ class EditRefused(OrderHubError):
     title = "The order can no longer be edited"
 
 
+class SplitRefused(OrderHubError):
+    """The order cannot be split now (it reached the warehouse, it is merged...)."""
+
+    code = "split_refused"
+    status = 409
+    title = "The order cannot be split now"
+
+
+class MergeRefused(OrderHubError):
+    """Orders that cannot share a parcel, or a merged parcel that cannot be undone now."""
+
+    code = "merge_refused"
+    status = 409
+    title = "The orders cannot be merged (or unmerged) now"
+
+
 class AlreadyClosed(OrderHubError):
     code = "already_closed"
     status = 409

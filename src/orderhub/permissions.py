@@ -36,6 +36,9 @@ class Permission(StrEnum):
     ORDER_INTERCEPT = "order.intercept"
     # Recorded from the WMS's answer; no role applies it by hand except admin (who has all).
     ORDER_INTERCEPTED = "order.intercepted"
+    # Split an order into parcels; merge orders into one parcel, undo it, mark never_merge.
+    ORDER_SPLIT = "order.split"
+    ORDER_MERGE = "order.merge"
     USER_MANAGE = "user.manage"
     TOKEN_MANAGE = "token.manage"
     SETTINGS_MANAGE = "settings.manage"
@@ -109,7 +112,14 @@ ROLES: dict[str, frozenset[Permission]] = {
         | _FLOW
         | _CHANNEL_READ
         | _CHANNEL_WORK
-        | {P.ORDER_CREATE, P.ORDER_EDIT, P.ORDER_EXPORT, P.TOKEN_MANAGE}
+        | {
+            P.ORDER_CREATE,
+            P.ORDER_EDIT,
+            P.ORDER_EXPORT,
+            P.ORDER_SPLIT,
+            P.ORDER_MERGE,
+            P.TOKEN_MANAGE,
+        }
     ),
     "warehouse": frozenset(
         _READ

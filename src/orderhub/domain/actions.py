@@ -20,6 +20,7 @@ from orderhub.domain.orders import (
     check_lines,
     check_receiver,
 )
+from orderhub.domain.parcels import ParcelMode
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import (
     BEFORE_WAREHOUSE,
@@ -231,6 +232,25 @@ def _check_editable(order: Order) -> None:
         )
 
 
+def _check_parcels_allow(order: Order, *, receiver: bool, lines: bool) -> None:
+    """A merged order shares its receiver and parcel with others; a split one's parcels were
+    made from its lines: those cannot change under them."""
+    if order.parcel_mode == ParcelMode.MERGED and (receiver or lines):
+        raise EditRefused(
+            f"{describe(order)} ships in one parcel with other orders of its buyer; unmerge it "
+            "first (POST /api/v1/parcels/{parcel_no}/unmerge), then change its receiver or lines",
+            order_id=order.id,
+            order_status=order.status.value,
+        )
+    if order.parcel_mode == ParcelMode.SPLIT and lines:
+        raise EditRefused(
+            f"{describe(order)} is split into parcels made from its lines; its lines cannot "
+            "change now; cancel it and create it again with the lines it should have",
+            order_id=order.id,
+            order_status=order.status.value,
+        )
+
+
 def edit(
     order: Order,
     *,
@@ -248,6 +268,7 @@ def edit(
     total stays what the buyer paid for.
     """
     _check_editable(order)
+    _check_parcels_allow(order, receiver=receiver is not None, lines=lines is not None)
     changed: dict[str, Any] = {}
     if receiver is not None:
         order.receiver = check_receiver(receiver)

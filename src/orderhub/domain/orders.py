@@ -143,6 +143,11 @@ class Order:
     stock_state: str | None = None
     # The warehouse queue routing rules chose (e.g. "live"); None is the default queue.
     queue: str | None = None
+    # How it leaves the warehouse: None as one parcel of its own, "split" in several, "merged"
+    # with other orders of its buyer in one (domain/parcels.py).
+    parcel_mode: str | None = None
+    # Never merged with the buyer's other orders (the merchant's choice for this order).
+    never_merge: bool = False
     custom_fields: dict[str, Any] = field(default_factory=dict)
     # Where a held or excepted order goes back to when released or resolved.
     resume_status: OrderStatus | None = None

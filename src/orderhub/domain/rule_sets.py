@@ -4,6 +4,7 @@ default. Each decision says which rule made it and why, for the order's timeline
 Review outcomes:  {"decision": "approve"}
                   {"decision": "exception", "reason_code": "risk", "reason": "amount above 5,000"}
 Routing outcomes: {"warehouse": "WH-LIVE", "queue": "live"}   (queue optional: "default")
+                  {"warehouse": "WH-MAIN", "split": "by_stock"}   (short here: split by stock)
 """
 
 from __future__ import annotations
@@ -95,6 +96,14 @@ def _check_outcome(
         queue = outcome.get("queue", "default")
         if not isinstance(queue, str) or not queue.strip():
             raise ValidationFailed(f"{where}: 'queue' must be a non-empty name", field=at)
+        split = outcome.get("split")
+        if split is not None and split != "by_stock":
+            raise ValidationFailed(
+                f"{where}: 'split' can only be 'by_stock' (an order short here ships from the "
+                f"warehouses that hold it, one parcel each); got {split!r}. Leave it out to "
+                "keep orders whole",
+                field=at,
+            )
         return
     decision = outcome.get("decision")
     if decision == "approve":

@@ -14,12 +14,16 @@ class OrderSelections:
     _conn: Connection
 
     def waiting_to_route(self, limit: int = 5000) -> list[int]:
-        """Paid orders not yet allocated (or waiting for stock): where they ship may change."""
+        """Paid orders not yet allocated (or waiting for stock): where they ship may change.
+        Split or merged ones are left out: their parcels say where they ship."""
+        out_of_stock = (orders.c.status == "exception") & (
+            orders.c.exception_reason == "out_of_stock"
+        )
         query = (
             select(orders.c.id)
             .where(
-                orders.c.status.in_(("paid", "pending_review", "approved"))
-                | ((orders.c.status == "exception") & (orders.c.exception_reason == "out_of_stock"))
+                orders.c.status.in_(("paid", "pending_review", "approved")) | out_of_stock,
+                orders.c.parcel_mode.is_(None),
             )
             .order_by(orders.c.id)
             .limit(limit)
@@ -39,6 +43,7 @@ class OrderSelections:
                 orders.c.status == "exception",
                 orders.c.exception_reason == "out_of_stock",
                 orders.c.warehouse == warehouse,
+                orders.c.parcel_mode.is_(None),  # a split order waits in its backorder parcels
                 orders.c.id.in_(select(order_lines.c.order_id).where(order_lines.c.sku == sku)),
             )
             .order_by(orders.c.paid_at, orders.c.id)

@@ -27,6 +27,7 @@ from orderhub.storage.inventory import SqlInventoryRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, SqlOutboxRepository, command_row, message_row
 from orderhub.storage.parcels import SqlParcelRepository
+from orderhub.storage.parcels import SqlParcelRepository
 from orderhub.storage.rules import RuleCache, SqlRuleRepository
 from orderhub.storage.shops import SqlShopRepository
 from orderhub.storage.warehouses import SqlWarehouseRepository
@@ -90,6 +91,7 @@ class SqlUnitOfWork:
         self.warehouses = SqlWarehouseRepository(conn, self._cipher)
         self.inbox = SqlInboxRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
+        self.parcels = SqlParcelRepository(conn)
         self.parcels = SqlParcelRepository(conn)
         self.rules = SqlRuleRepository(conn, self._rule_cache)
         return self

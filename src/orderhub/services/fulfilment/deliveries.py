@@ -23,7 +23,7 @@ from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus, allowed_actions
 from orderhub.errors import OrderHubError
 from orderhub.services import stock_push
-from orderhub.services.fulfilment import flow
+from orderhub.services.fulfilment import flow, parcel_answers
 from orderhub.services.fulfilment.flow import cancel_at_warehouse
 from orderhub.services.ports import (
     DeliveryResult,
@@ -158,6 +158,10 @@ def _consequences(
         else SYSTEM
     )
     source = message.target
+    answer = (result.answer if result else None) or {}
+    if "parcel_no" in message.payload and message.kind != MessageKind.CHANNEL_SHIPMENT:
+        # A parcel's hand-off or cancel (split or merged): its orders move together.
+        return parcel_answers.answered(uow, order, message, answer, row, actor)
     if status == "dead":
         return _raise(
             order,
@@ -167,7 +171,6 @@ def _consequences(
             now,
             source,
         )
-    answer = (result.answer if result else None) or {}
     kind = message.kind
     if kind == MessageKind.WMS_OUTBOUND_CREATE:
         if status == "refused":
@@ -204,6 +207,11 @@ def _consequences(
                 now,
                 source,
             )
+        # A split order's parcels each carry their own tracking no.
+        payload = message.payload
+        shipped = f"{payload.get('carrier')} {payload.get('tracking_no')}"
+        if payload.get("parcel_no"):
+            shipped = f"parcel {payload['parcel_no']}: {shipped}"
         return [
             actions.note(
                 order,
@@ -211,7 +219,7 @@ def _consequences(
                 actor=SYSTEM,
                 at=now,
                 source=source,
-                reason=f"{order.channel} shows it shipped ({order.carrier} {order.tracking_no})",
+                reason=f"{order.channel} shows it shipped ({shipped})",
                 detail=answer,
             )
         ]

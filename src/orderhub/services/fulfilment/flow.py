@@ -11,6 +11,11 @@ in the same transaction as the change, whoever made it (a person, the channel, t
 - intercept: a wms.outbound.cancel command; the order waits on hold for the answer;
 - cancelled or voided: reserved stock goes back, an undelivered hand-off is withdrawn;
 - shipped: reserved stock is deducted and the channel is told (channel.shipment).
+
+An order that ships in parcels (split, merged: domain/parcels.py) goes through the same steps;
+its parcels are handed off, withdrawn and stopped by parcel_hand_off, split by stock when short
+(parcel_split, ORDERHUB_SPLIT_BY_STOCK) and merged on allocation (parcel_merge,
+ORDERHUB_AUTO_MERGE). An order that does not is not slowed by any of it.
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ from orderhub.domain.fulfilment import (
 from orderhub.domain.inventory import InsufficientStock, Movement, MovementKind, needs
 from orderhub.domain.orders import Order, PaymentStatus
 from orderhub.domain.ownership import OWN_CHANNELS
+from orderhub.domain.parcels import IN_PARCELS, ParcelMode
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
 from orderhub.errors import NotFound
-from orderhub.services.fulfilment import decisions
+from orderhub.services.fulfilment import decisions, parcel_hand_off, parcel_merge, parcel_split
 from orderhub.services.ports import Command, UnitOfWork
 
 S = OrderStatus
@@ -59,7 +65,13 @@ def record(
 
 
 def _moving_parts(order: Order) -> tuple[object, ...]:
-    return (order.status, order.stock_state, order.warehouse, order.resume_status)
+    return (
+        order.status,
+        order.stock_state,
+        order.warehouse,
+        order.resume_status,
+        order.parcel_mode,
+    )
 
 
 def _record(uow: UnitOfWork, order: Order, events: Sequence[OrderEvent]) -> None:
@@ -140,6 +152,9 @@ def _next_step(uow: UnitOfWork, order: Order) -> list[OrderEvent]:
     ):
         short = reserve(uow, order)
         if short is not None:
+            split = parcel_split.split_when_short(uow, order, short)
+            if split is not None:
+                return split
             return [
                 to_exception(
                     order,
@@ -150,7 +165,7 @@ def _next_step(uow: UnitOfWork, order: Order) -> list[OrderEvent]:
                     params={"short": short.short},
                 )
             ]
-    stocked = order.stock_state == StockState.RESERVED or not flow.reserve_stock
+    stocked = order.stock_state in (StockState.RESERVED, IN_PARCELS) or not flow.reserve_stock
     if order.status is S.PENDING_REVIEW and stocked:
         reviewed = decisions.review(uow, order)
         if reviewed is not None:
@@ -181,10 +196,17 @@ def _after(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
         _give_back(uow, order, event)
     elif event.action == Action.SHIP:
         _shipped(uow, order, event)
+    elif (
+        order.parcel_mode and event.changes_status and event.to_status in parcel_hand_off.HANDED_OFF
+    ):
+        parcel_hand_off.hand_off(uow, order)  # released or resolved: parcels ready go on
 
 
 def cancel_at_warehouse(uow: UnitOfWork, order: Order, reason: str) -> None:
     """Ask the WMS to stop the order's outbound order (answered intercepted or too late)."""
+    if order.parcel_mode:
+        parcel_hand_off.intercept(uow, order, reason)
+        return
     _send(uow, order, MessageKind.WMS_OUTBOUND_CANCEL, cancel_payload(order, reason))
 
 
@@ -195,6 +217,11 @@ def _send(uow: UnitOfWork, order: Order, kind: MessageKind, payload: dict[str, o
 
 def _hand_to_warehouse(uow: UnitOfWork, order: Order) -> None:
     order.warehouse = warehouse_for(uow, order)
+    if order.parcel_mode:
+        parcel_hand_off.hand_off(uow, order)
+        return
+    if uow.flow.auto_merge and parcel_merge.merge_on_allocation(uow, order):
+        return
     warehouse = uow.warehouses.find(order.warehouse)
     # A warehouse without a WMS is run by hand: people send, pick and ship in the console.
     if warehouse is not None and warehouse.wms != "none" and warehouse.enabled:
@@ -206,6 +233,9 @@ def _give_back(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
     if order.stock_state == StockState.RESERVED:
         _take_back(uow, order, event, MovementKind.RELEASE, f"order {order.id} {event.to_status}")
         order.stock_state = StockState.RELEASED
+    if order.parcel_mode:
+        parcel_hand_off.give_back(uow, order, f"order {event.to_status.value}")
+        return
     if order.warehouse:
         uow.outbox.supersede(
             order.id,
@@ -249,6 +279,10 @@ def _shipped(uow: UnitOfWork, order: Order, event: OrderEvent) -> None:
     if order.stock_state == StockState.RESERVED:
         _take_back(uow, order, event, MovementKind.SHIP, f"order {order.id} shipped")
         order.stock_state = StockState.SHIPPED
+    if order.parcel_mode == ParcelMode.SPLIT:
+        # Each parcel took its own stock and told the channel of its lines as it shipped.
+        order.stock_state = StockState.SHIPPED
+        return
     if order.channel in OWN_CHANNELS:
         return  # a manual or imported order: no channel to tell
     try:

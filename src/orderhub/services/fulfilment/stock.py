@@ -9,16 +9,19 @@ from orderhub.domain.inventory import Movement, MovementKind
 from orderhub.domain.orders import Order
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.errors import ValidationFailed
-from orderhub.services.fulfilment import flow
+from orderhub.services.fulfilment import flow, parcel_reports
 from orderhub.services.ports import UnitOfWork
 
 
 def stock_arrived(uow: UnitOfWork, sku: str, warehouse: str) -> list[int]:
     """Reserve for the orders waiting on `sku` here, oldest first; returns those moved on.
 
-    An order is resolved only once all its lines are reserved, so a partial arrival leaves it
-    waiting (with nothing held) rather than holding stock another order could ship with.
+    Backorder parcels come first: their orders are partly on their way to the buyer already.
+    An order (or a backorder) is moved on only once all its lines are reserved, so a partial
+    arrival leaves it waiting (with nothing held) rather than holding stock another order could
+    ship with.
     """
+    parcel_reports.backorders_arrived(uow, sku, warehouse)
     return [
         order_id
         for order_id in uow.orders.waiting_for_stock(sku, warehouse)
@@ -55,7 +58,9 @@ def apply_count(
             f"{count.sku}: ignored, as of {count.as_of.isoformat()} is not newer than the "
             + (f"count applied ({level.counted_at.isoformat()})"),
         )
-    in_flight = uow.orders.in_flight(count.sku, warehouse)
+    in_flight = uow.orders.in_flight(count.sku, warehouse) + uow.parcels.in_flight(
+        count.sku, warehouse
+    )
     if in_flight:
         # The WMS's figure may already leave out parcels whose shipment has not reached us;
         # applying it now would deduct them twice. The next count after they settle applies.

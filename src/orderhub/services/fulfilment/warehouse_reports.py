@@ -10,18 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from orderhub.domain import actions
-from orderhub.domain.actors import warehouse_actor
 from orderhub.domain.fulfilment import ReportKind, WarehouseReport, order_id_of
-from orderhub.domain.orders import Order
-from orderhub.domain.timeline import OrderEvent
-from orderhub.domain.transitions import AT_WAREHOUSE, Action, OrderStatus
+from orderhub.domain.parcels import parcel_of
 from orderhub.errors import NotFound
-from orderhub.services.fulfilment import flow
+from orderhub.services.fulfilment import flow, parcel_reports
 from orderhub.services.fulfilment.stock import apply_count
+from orderhub.services.fulfilment.warehouse_moves import moves_for
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory, WmsConnector
-
-S = OrderStatus
 
 
 @dataclass(frozen=True)
@@ -65,6 +60,9 @@ def _apply(uow: UnitOfWork, warehouse: str, report: WarehouseReport) -> str:
             for count in report.stock
         ]
         return "applied" if all(ok for ok, _ in notes) else "; ".join(n for _, n in notes)
+    parcel_no = parcel_of(report.outbound_no or "")
+    if parcel_no is not None:
+        return parcel_reports.apply_report(uow, warehouse, report, parcel_no)
     order_id = order_id_of(report.outbound_no or "")
     if order_id is None:
         return f"ignored: '{report.outbound_no}' is not an OrderHub outbound number"
@@ -74,57 +72,11 @@ def _apply(uow: UnitOfWork, warehouse: str, report: WarehouseReport) -> str:
         return f"ignored: order {order_id} does not exist"
     if order.warehouse != warehouse:
         return f"ignored: order {order_id} ships from {order.warehouse}, not {warehouse}"
-    events = _events(order, warehouse, report)
+    events = moves_for(order, warehouse, report)
     if not events:
         return f"ignored: order {order_id} is {order.status.value}"
     flow.record(uow, order, events, save=True)
     return "applied"
-
-
-def _events(order: Order, warehouse: str, report: WarehouseReport) -> list[OrderEvent]:
-    actor, at, source = warehouse_actor(warehouse), report.at, f"wms:{warehouse}"
-    events: list[OrderEvent] = []
-
-    def move(action: Action, reason: str | None = None, **params: object) -> None:
-        events.append(
-            actions.apply(
-                order,
-                action,
-                actor=actor,
-                at=at,
-                source=source,
-                reason=reason,
-                params={k: v for k, v in params.items() if v is not None},
-            )
-        )
-
-    kind = report.kind
-    if kind is ReportKind.DELIVERED:
-        if order.status is S.SHIPPED:
-            move(Action.DELIVER)
-        return events
-    if kind in (ReportKind.ACCEPTED, ReportKind.PACKED):
-        events.append(actions.note(order, f"wms_{kind.value}", actor=actor, at=at, source=source))
-        if order.status is S.ALLOCATED:
-            move(Action.SEND_TO_WAREHOUSE)
-        return events
-    if kind is ReportKind.PICKING:
-        if order.status is S.ALLOCATED:
-            move(Action.SEND_TO_WAREHOUSE)
-        if order.status is S.SENT_TO_WAREHOUSE:
-            move(Action.START_PICKING)
-        return events
-    # Shipped: the warehouse's fact wins over a hold, and over a hand-off not yet confirmed
-    # (a worker killed after the WMS took the order but before it recorded the answer).
-    if order.status is S.ON_HOLD and order.resume_status in AT_WAREHOUSE:
-        move(Action.RELEASE, "the warehouse shipped it before it could be stopped")
-    if order.status is S.EXCEPTION and order.resume_status in (AT_WAREHOUSE | {S.ALLOCATED}):
-        move(Action.RESOLVE, "the warehouse shipped it")
-    if order.status is S.ALLOCATED:
-        move(Action.SEND_TO_WAREHOUSE)
-    if order.status in AT_WAREHOUSE:
-        move(Action.SHIP, carrier=report.carrier, tracking_no=report.tracking_no)
-    return events
 
 
 def pull_stock(uows: UnitOfWorkFactory, wms: WmsConnector, warehouse: str) -> list[ReportOutcome]:

@@ -39,6 +39,7 @@ from orderhub.services.ports.fulfilment import (
     WmsConnector,
 )
 from orderhub.services.ports.parcels import ParcelRepository
+from orderhub.services.ports.parcels import ParcelRepository
 
 
 class IdempotencyKeyTaken(Exception):
@@ -196,6 +197,9 @@ class UnitOfWork(Protocol):
     def parcels(self) -> ParcelRepository: ...
 
     @property
+    def parcels(self) -> ParcelRepository: ...
+
+    @property
     def flow(self) -> FlowPolicy: ...
 
     @property
@@ -253,6 +257,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxRepository",
     "Outcome",
+    "ParcelRepository",
     "ParcelRepository",
     "PasswordHasher",
     "PayloadRepository",

@@ -26,6 +26,7 @@ from orderhub.storage.tables.orders import (
     orders,
 )
 from orderhub.storage.tables.parcels import parcel_lines, parcels
+from orderhub.storage.tables.parcels import parcel_lines, parcels
 
 __all__ = [
     "Id",
@@ -42,6 +43,8 @@ __all__ = [
     "orders",
     "outbox",
     "outbox_attempts",
+    "parcel_lines",
+    "parcels",
     "parcel_lines",
     "parcels",
     "product_components",

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from orderhub.storage.tables.base import Id, UTCDateTime, metadata
@@ -61,6 +62,9 @@ orders = Table(
     Column("stock_state", String(16)),
     # The warehouse's queue routing chose (the WMS picks by it); None: the default queue.
     Column("queue", String(32)),
+    # split / merged: it leaves in parcels (tables/parcels.py); None: as one parcel of its own.
+    Column("parcel_mode", String(8)),
+    Column("never_merge", Boolean, nullable=False, server_default=false()),
     Column("custom_fields", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("paid_at", UTCDateTime),
