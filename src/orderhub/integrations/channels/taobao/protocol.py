@@ -50,6 +50,10 @@ SHIPPABLE_LINE_STATUSES = frozenset({"WAIT_SELLER_SEND_GOODS"})
 # Listings and stock. items.onsale.get pages up to 200 items; item.skus.get takes at most 40
 # num_iids; item.quantity.update type 1 is a full update (the default), 2 a delta.
 ITEMS_ONSALE = "taobao.items.onsale.get"
+# Items in the warehouse (not on sale): `banner` for_shelved (default: the seller's own, never
+# listed, or timed) and sold_out (every SKU at 0, taken off by the platform).
+ITEMS_INVENTORY = "taobao.items.inventory.get"
+WAREHOUSE_BANNERS = ("for_shelved", "sold_out")
 ITEM_SKUS = "taobao.item.skus.get"
 QUANTITY_UPDATE = "taobao.item.quantity.update"
 MAX_ONSALE_PAGE_SIZE = 200

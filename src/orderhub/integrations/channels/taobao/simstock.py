@@ -1,4 +1,5 @@
-"""The TOP simulator's item calls: the shop's items on sale, their SKUs, and SKU stock updates.
+"""The TOP simulator's item calls: the shop's items on sale (and its empty warehouse), their SKUs,
+and SKU stock updates.
 
 Items are the catalogue's SKU codes grouped by prefix (`TS-WHITE-L` and `TS-BLACK-M` are two SKUs
 of item `TS`), with the ids the trades show (render.item_ids), so listings and orders agree.
@@ -46,6 +47,7 @@ class ItemCalls:
     def methods(self) -> dict[str, Callable[[dict[str, str]], dict[str, Any]]]:
         return {
             top.ITEMS_ONSALE: self.onsale,
+            top.ITEMS_INVENTORY: self.warehouse,
             top.ITEM_SKUS: self.skus,
             top.QUANTITY_UPDATE: self.quantity_update,
         }
@@ -80,6 +82,13 @@ class ItemCalls:
         if found:  # TOP leaves an empty list out
             body["items"] = {"item": found}
         return body
+
+    def warehouse(self, params: dict[str, str]) -> dict[str, Any]:
+        """taobao.items.inventory.get: the simulated shop keeps every item on sale (modelled;
+        a real one takes an item off when it sells out), so its warehouse is empty."""
+        _wanted(params)
+        paging(params, top.MAX_ONSALE_PAGE_SIZE)
+        return {"total_results": 0}
 
     def skus(self, params: dict[str, str]) -> dict[str, Any]:
         wanted = _wanted(params)

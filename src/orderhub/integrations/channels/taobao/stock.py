@@ -1,9 +1,11 @@
 """A Taobao shop's listings and their stock over TOP.
 
 Listings: `taobao.items.onsale.get` pages the items on sale (num_iid, title, outer_id, num; up to
-200 a page, `total_results` says how many), then `taobao.item.skus.get` reads their SKUs, 40
-num_iids a call (sku_id, outer_id = the SKU's merchant code, quantity, properties_name). An item
-without SKUs is one listing itself (its outer_id and num). Stock: `taobao.item.quantity.update`
+200 a page, `total_results` says how many) and `taobao.items.inventory.get` those in the
+warehouse (banner for_shelved, then sold_out: an item sold out is taken off sale and still needs
+its stock), then `taobao.item.skus.get` reads their SKUs, 40 num_iids a call (sku_id, outer_id =
+the SKU's merchant code, quantity, properties_name). An item without SKUs is one listing itself
+(its outer_id and num). Stock: `taobao.item.quantity.update`
 with num_iid, sku_id, quantity and type 1, a full update. TOP refuses a bad listing with error 15
 and an isv.* sub_code (item gone, deleted, SKU not found), which becomes StockRefused.
 """
@@ -22,7 +24,10 @@ _SKU_FIELDS = "sku_id,num_iid,outer_id,quantity,properties_name"
 
 
 def listings(call: Call) -> list[ChannelListing]:
-    items = _items_on_sale(call)
+    items: dict[str, dict[str, Any]] = {}
+    items.update(_items(call, top.ITEMS_ONSALE, {}))
+    for banner in top.WAREHOUSE_BANNERS:
+        items.update(_items(call, top.ITEMS_INVENTORY, {"banner": banner}))
     found: list[ChannelListing] = []
     for batch in _batches(list(items)):
         body = call(top.ITEM_SKUS, {"fields": _SKU_FIELDS, "num_iids": ",".join(batch)})
@@ -52,13 +57,14 @@ def listings(call: Call) -> list[ChannelListing]:
     return found
 
 
-def _items_on_sale(call: Call) -> dict[str, dict[str, Any]]:
+def _items(call: Call, method: str, filters: dict[str, str]) -> dict[str, dict[str, Any]]:
     items: dict[str, dict[str, Any]] = {}
     page_no = 1
     while True:
         body = call(
-            top.ITEMS_ONSALE,
+            method,
             {
+                **filters,
                 "fields": _ITEM_FIELDS,
                 "page_no": str(page_no),
                 "page_size": str(top.MAX_ONSALE_PAGE_SIZE),
