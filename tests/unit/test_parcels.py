@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from orderhub.domain.orders import Order, OrderLine, PaymentStatus, Receiver
-from orderhub.domain.parcel_messages import shipped_lines
+from orderhub.domain.parcel_messages import parcel_outbound_payload, shipped_lines
 from orderhub.domain.parcels import (
     Parcel,
     ParcelKind,
@@ -21,11 +21,14 @@ from orderhub.domain.parcels import (
     parcel_of,
     plan_by_stock,
     split_parcel_no,
+    whole_lines,
     why_not_mergeable,
 )
 from orderhub.domain.rule_sets import RuleSet, RuleSetKind, check_rule_set
 from orderhub.domain.transitions import OrderStatus
+from orderhub.domain.warehouses import WmsCredentials
 from orderhub.errors import ValidationFailed
+from orderhub.integrations.wms.qimen.mapping import delivery_order
 from tests.factories import T0, an_order
 
 WAREHOUSES = ("WH-A", "WH-B")
@@ -200,3 +203,19 @@ def test_a_routing_rule_may_split_by_stock_and_nothing_else() -> None:
     with pytest.raises(ValidationFailed) as refused:
         check_rule_set(routing({"warehouse": "WH-A", "split": "by_line"}), warehouses=WAREHOUSES)
     assert "'split' can only be 'by_stock'" in refused.value.detail
+
+
+def test_a_merged_parcels_push_names_each_lines_own_channel_order_at_the_wms() -> None:
+    first, second = _waiting(1), _waiting(2)
+    first.channel_order_no, second.channel_order_no = "T-1", "T-2"
+    lines = (*whole_lines(first), *whole_lines(second))
+    parcel = Parcel("OM0000000009", ParcelKind.MERGE, "WH-A", ParcelStatus.PLANNED, lines, T0, "t")
+    payload = parcel_outbound_payload(parcel, [second, first])
+    assert (payload["outbound_no"], payload["order_ids"], payload["order_id"]) == (
+        "OM0000000009",
+        [1, 2],
+        1,
+    )
+    request = delivery_order(payload, "message-1", WmsCredentials("k", "s", "OWNER"))
+    sources = [line["sourceOrderCode"] for line in request["orderLines"]["orderLine"]]
+    assert sources == ["T-1", "T-2"]

@@ -65,6 +65,16 @@ EVENT: dict[str, str] = {
     "wms_accepted": N_("Accepted by the WMS"),
     "wms_packed": N_("Packed at the warehouse"),
     "delivery_problem": N_("Delivery problem"),
+    "split": N_("Split into parcels"),
+    "moved_by_stock": N_("Moved to the warehouse that holds it"),
+    "parcels_handed_off": N_("Parcels handed to the warehouse"),
+    "parcel_shipped": N_("Parcel shipped"),
+    "parcel_delivered": N_("Parcel delivered"),
+    "parcels_cancelled": N_("Parcels cancelled"),
+    "backorder_reserved": N_("Backorder reserved"),
+    "merged": N_("Merged into one parcel"),
+    "unmerged": N_("Unmerged"),
+    "never_merge": N_("Never merge changed"),
 }
 
 REASON: dict[str, str] = {

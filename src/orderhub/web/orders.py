@@ -14,6 +14,7 @@ from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus, al
 from orderhub.errors import OrderHubError
 from orderhub.permissions import Permission, can_apply
 from orderhub.services import orders
+from orderhub.services.fulfilment import parcels
 from orderhub.storage import order_queries
 from orderhub.web import i18n, labels
 from orderhub.web.order_forms import PAGE_SIZE, BoardQuery, Input, inputs_for
@@ -104,8 +105,10 @@ def order_page(
     status: int = 200,
 ) -> Response:
     """The order page, or only its main part for htmx, with an optional outcome message."""
-    timeline = orders.get_timeline(hub_of(request).uow.read_only(), order_id, actor=actor)
+    hub = hub_of(request)
+    timeline = orders.get_timeline(hub.uow.read_only(), order_id, actor=actor)
     order = timeline.order
+    shipped_in = parcels.order_parcels(hub.uow.read_only(), order_id, actor=actor)
     # Shown buttons = allowed from this state AND permitted to this user; the service checks both
     # again on submit, so a hidden button is a convenience, not the protection.
     actions = [
@@ -126,6 +129,7 @@ def order_page(
         {
             "order": order,
             "events": timeline.events,
+            "parcels": shipped_in,
             "stays": timeline.stays,
             "time_in_states": list(seen.items()),
             "actions": [(a.value, inputs_for(a)) for a in actions],

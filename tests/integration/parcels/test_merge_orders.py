@@ -15,6 +15,7 @@ from orderhub.domain.fulfilment import MessageKind
 from orderhub.domain.mapping import ChannelState
 from orderhub.domain.orders import Order
 from orderhub.domain.transitions import Action, OrderStatus
+from orderhub.errors import EditRefused
 from orderhub.integrations.channels.simkit import RunningServer
 from orderhub.services import orders as order_service
 from orderhub.services.channel_sync import pull_shop
@@ -310,3 +311,20 @@ def test_cancelling_a_merged_order_before_the_hand_off_sends_the_other_on_its_ow
     until(flow_hub, relay, "the other shipped", _both_shipped(flow_hub, second))
     assert ledger_problems(flow_hub) == []
     relay.close()
+
+
+def test_a_merged_orders_receiver_cannot_change_under_the_others(
+    flow_hub: Hub, wms: RunningServer, wms_u: RunningServer
+) -> None:
+    two_warehouses(flow_hub, wms, wms_u, stock_t={A: 5}, stock_u={})
+    first, second = paid_order(flow_hub, [(A, 1)]), paid_order(flow_hub, [(A, 1)])
+    parcels.merge_orders(flow_hub.uow(), [first.id or 0, second.id or 0], actor=ADMIN)
+    with pytest.raises(EditRefused) as refused:
+        order_service.edit_order(
+            flow_hub.uow(),
+            first.id or 0,
+            actor=ADMIN,
+            receiver=replace(RECEIVER, address="文二路 1 号"),
+        )
+    assert "unmerge it first" in refused.value.detail
+    assert reload(flow_hub, first).receiver == RECEIVER

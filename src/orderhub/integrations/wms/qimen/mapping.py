@@ -72,7 +72,10 @@ def delivery_order(
     lines = [
         {
             "orderLineNo": str(number),
-            "sourceOrderCode": str(payload.get("channel_order_no") or ""),
+            # A merged parcel's lines come from several orders, each line naming its own.
+            "sourceOrderCode": str(
+                line.get("channel_order_no") or payload.get("channel_order_no") or ""
+            ),
             "ownerCode": credentials.customer_id,
             "itemCode": str(_required(line, "sku")),
             "itemName": str(line.get("title") or ""),
