@@ -83,9 +83,7 @@ class SqlInventoryRepository:
         found: dict[str, dict[str, int]] = {}
         if not skus:
             return found
-        query = select(_C.sku, _C.warehouse, _C.on_hand - _C.reserved).where(
-            _C.sku.in_(list(skus))
-        )
+        query = select(_C.sku, _C.warehouse, _C.on_hand - _C.reserved).where(_C.sku.in_(list(skus)))
         for sku, warehouse, available in self._conn.execute(query):
             found.setdefault(sku, {})[warehouse] = int(available)
         return found

@@ -27,9 +27,9 @@ from orderhub.storage.inventory import SqlInventoryRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, SqlOutboxRepository, command_row, message_row
 from orderhub.storage.parcels import SqlParcelRepository
-from orderhub.storage.parcels import SqlParcelRepository
 from orderhub.storage.rules import RuleCache, SqlRuleRepository
 from orderhub.storage.shops import SqlShopRepository
+from orderhub.storage.stock_push import SqlListingRepository
 from orderhub.storage.warehouses import SqlWarehouseRepository
 
 
@@ -92,7 +92,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.parcels = SqlParcelRepository(conn)
-        self.parcels = SqlParcelRepository(conn)
+        self.listings = SqlListingRepository(conn)
         self.rules = SqlRuleRepository(conn, self._rule_cache)
         return self
 
@@ -154,6 +154,10 @@ class SqlUnitOfWork:
             self._commands = []
         if messages:
             conn.execute(INSERT_MESSAGES, messages)
+        if self.inventory.changed:
+            if self.flow.push_stock:
+                self.listings.mark_changed(sorted(self.inventory.changed), self.clock.now())
+            self.inventory.changed = set()
         conn.commit()
         if self.custom_fields.declared:
             self._custom_field_cache.clear()

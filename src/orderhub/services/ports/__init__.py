@@ -39,7 +39,7 @@ from orderhub.services.ports.fulfilment import (
     WmsConnector,
 )
 from orderhub.services.ports.parcels import ParcelRepository
-from orderhub.services.ports.parcels import ParcelRepository
+from orderhub.services.ports.stock_push import ListingRepository, StockChange
 
 
 class IdempotencyKeyTaken(Exception):
@@ -188,13 +188,13 @@ class UnitOfWork(Protocol):
     def inbox(self) -> InboxRepository: ...
 
     @property
+    def listings(self) -> ListingRepository: ...
+
+    @property
     def outbox(self) -> OutboxRepository: ...
 
     @property
     def rules(self) -> RuleRepository: ...
-
-    @property
-    def parcels(self) -> ParcelRepository: ...
 
     @property
     def parcels(self) -> ParcelRepository: ...
@@ -253,11 +253,11 @@ __all__ = [
     "IdempotencyRepository",
     "InboxRepository",
     "InventoryRepository",
+    "ListingRepository",
     "OrderRepository",
     "OutboxMessage",
     "OutboxRepository",
     "Outcome",
-    "ParcelRepository",
     "ParcelRepository",
     "PasswordHasher",
     "PayloadRepository",
@@ -266,6 +266,7 @@ __all__ = [
     "Sender",
     "ShipmentRefused",
     "ShopRepository",
+    "StockChange",
     "StockRefused",
     "SystemClock",
     "TokenRepository",

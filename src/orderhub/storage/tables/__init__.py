@@ -26,7 +26,7 @@ from orderhub.storage.tables.orders import (
     orders,
 )
 from orderhub.storage.tables.parcels import parcel_lines, parcels
-from orderhub.storage.tables.parcels import parcel_lines, parcels
+from orderhub.storage.tables.stock_push import listings, stock_changes, stock_rules
 
 __all__ = [
     "Id",
@@ -36,6 +36,7 @@ __all__ = [
     "custom_field_defs",
     "idempotency_keys",
     "inbox",
+    "listings",
     "metadata",
     "order_events",
     "order_lines",
@@ -45,16 +46,16 @@ __all__ = [
     "outbox_attempts",
     "parcel_lines",
     "parcels",
-    "parcel_lines",
-    "parcels",
     "product_components",
     "products",
     "quarantine",
     "rule_sets",
     "shops",
     "sku_mappings",
+    "stock_changes",
     "stock_levels",
     "stock_movements",
+    "stock_rules",
     "users",
     "warehouses",
 ]
