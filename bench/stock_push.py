@@ -321,6 +321,14 @@ def run_raw(urls: Mapping[str, str], rounds: int) -> list[float]:
     return samples
 
 
+def uncoalesced_per_change() -> float:
+    """Listings one change of a plain SKU touches on average (its own and its combos', per shop)."""
+    touched = [
+        1 + sum(any(p.sku == sku for p in parts) for parts in COMBOS.values()) for sku in SKUS
+    ]
+    return len(RULES) * sum(touched) / len(touched)
+
+
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1)
@@ -358,6 +366,8 @@ def main() -> int:
         "stock_push_mean_ms": round(statistics.fmean(samples), 1),
         "channel_calls": calls,
         "channel_calls_per_change": round(calls / changes, 3),
+        # One call per listing touched by each change, as an unbatched push would make.
+        "uncoalesced_calls_per_change": round(uncoalesced_per_change(), 3),
         "raw_call_p50_ms": raw_p50,
         "raw_call_p99_ms": percentile(raw, 99),
         "p50_vs_raw": round(p50 / raw_p50, 1) if raw_p50 else None,

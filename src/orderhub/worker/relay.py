@@ -76,6 +76,11 @@ class Relay:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._buckets: dict[str, TokenBucket] = {}
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="relay")
+        # Set by whoever just wrote messages (the stock pusher): an idle relay looks at once.
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
 
     def run_once(self) -> dict[str, int]:
         """One round, waited for: claim, deliver each target's messages in parallel, finish."""
@@ -105,7 +110,8 @@ class Relay:
             if busy:  # the next round starts as soon as a busy target is free again
                 wait(busy.values(), timeout=self.poll_s, return_when=FIRST_COMPLETED)
             else:
-                stop.wait(self.poll_s)
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
         for job in busy.values():
             job.result()
 

@@ -48,7 +48,9 @@ class Scheduler:
             poll_s=settings.outbox_poll_s,
         )
         self._relay_thread: threading.Thread | None = None
-        self.stock_pusher = StockPusher(hub.uow, interval_s=settings.stock_push_interval_s)
+        self.stock_pusher = StockPusher(
+            hub.uow, interval_s=settings.stock_push_interval_s, planned=self.relay.wake
+        )
         self._push_thread: threading.Thread | None = None
 
     def run_due(self) -> int:

@@ -7,6 +7,7 @@ listing. The relay then delivers the updates like any other outbox message.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import structlog
 
@@ -17,8 +18,16 @@ log = structlog.get_logger()
 
 
 class StockPusher:
-    def __init__(self, uows: UnitOfWorkFactory, *, interval_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        *,
+        interval_s: float = 0.2,
+        planned: Callable[[], None] = lambda: None,
+    ) -> None:
         self._uows, self.interval_s = uows, interval_s
+        # Called after updates were written, so the relay sends them now, not at its next poll.
+        self._planned = planned
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -29,5 +38,6 @@ class StockPusher:
                 stop.wait(max(self.interval_s, 1.0))
                 continue
             if report.commands:
+                self._planned()
                 log.debug("stock push planned", skus=report.changes, updates=report.commands)
             stop.wait(self.interval_s)
