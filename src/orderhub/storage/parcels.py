@@ -235,18 +235,3 @@ class SqlParcelRepository:
         for row in self._conn.execute(query):
             groups.setdefault(tuple(row[1:]), []).append(int(row[0]))
         return list(groups.values())
-
-    def numbers(self, order_ids: Sequence[int]) -> dict[int, list[str]]:
-        found: dict[int, list[str]] = {}
-        if not order_ids:
-            return found
-        query = (
-            select(_L.order_id, _P.parcel_no)
-            .distinct()
-            .join(parcels, _P.id == _L.parcel_id)
-            .where(_L.order_id.in_(list(order_ids)))
-            .order_by(_L.order_id, _P.parcel_no)
-        )
-        for order_id, parcel_no in self._conn.execute(query):
-            found.setdefault(int(order_id), []).append(str(parcel_no))
-        return found

@@ -87,6 +87,9 @@ def test_a_split_order_ships_in_two_parcels_and_is_shipped_only_after_the_second
     shipped = reload(flow_hub, order)
     assert shipped.stock_state == "shipped"
 
+    actions = [e.action for e in timeline(flow_hub, order.id or 0)]
+    assert actions.count("send_to_warehouse") == actions.count("ship") == 1
+    assert actions.index("ship") > max(i for i, a in enumerate(actions) if a == "parcel_shipped")
     notes = [e for e in timeline(flow_hub, order.id or 0) if e.action == "parcel_shipped"]
     assert [n.reason.endswith(f"({i} of 2)") for i, n in enumerate(notes, start=1)] == [True, True]
     assert notes[0].to_status is not OrderStatus.SHIPPED  # the first parcel did not ship the order

@@ -249,6 +249,15 @@ def _leave_merge(uow: UnitOfWork, order: Order, reason: str) -> None:
     order.parcel_mode = None
     if parcel is None:
         return
+    if parcel.status in (ParcelStatus.SENT, ParcelStatus.INTERCEPTING):
+        # The WMS has the parcel: going on without this order means stopping it there first,
+        # or the others would leave twice (in it and on their own).
+        raise MergeRefused(
+            f"order {order.id} is in merged parcel {parcel.parcel_no}, which the WMS at "
+            f"{parcel.warehouse} has; release the order's hold, then intercept it",
+            order_id=order.id,
+            parcel_no=parcel.parcel_no,
+        )
     if parcel.status is ParcelStatus.PLANNED and not withdraw(
         uow, parcel.lead_order_id, parcel.warehouse, reason
     ):

@@ -113,7 +113,8 @@ def _split_moves(
                 report.at,
             )
         )
-    if report.kind is ReportKind.DELIVERED:
+        events += _taken_first(order, parcel, warehouse, report)
+    elif report.kind is ReportKind.DELIVERED:
         parcels = [
             p for p in uow.parcels.of_order(order.id) if p.status is not ParcelStatus.CANCELLED
         ]
@@ -130,7 +131,7 @@ def _split_moves(
         )
         if done and order.status is S.SHIPPED:
             events += moves_for(order, warehouse, report)
-    elif report.kind in _TAKEN and order.status in (S.ALLOCATED, S.SENT_TO_WAREHOUSE):
+    elif report.kind is ReportKind.PICKING:
         events += moves_for(order, warehouse, report)
     if events:
         flow.record(uow, order, events, save=True)
@@ -172,10 +173,28 @@ def _split_shipped(
     ]
     if len(gone) == len(parcels):
         events += moves_for(order, warehouse, report)  # the last one: the order has shipped
-    elif order.status is S.ALLOCATED:
-        events += moves_for(order, warehouse, _as(report, ReportKind.ACCEPTED))
+    else:
+        events += _taken_first(order, parcel, warehouse, report)
     flow.record(uow, order, events, save=True)
     return True
+
+
+def _taken_first(
+    order: Order, parcel: Parcel, warehouse: str, report: WarehouseReport
+) -> list[OrderEvent]:
+    """The WMS has a parcel of an order not yet at the warehouse: the order is now."""
+    if order.status is not S.ALLOCATED:
+        return []
+    return [
+        actions.apply(
+            order,
+            Action.SEND_TO_WAREHOUSE,
+            actor=warehouse_actor(warehouse),
+            at=report.at,
+            source=f"wms:{warehouse}",
+            reason=f"the WMS took parcel {parcel.parcel_no}",
+        )
+    ]
 
 
 def _combos(uow: UnitOfWork, order: Order) -> dict[str, dict[str, int]]:
@@ -190,10 +209,6 @@ def _combos(uow: UnitOfWork, order: Order) -> dict[str, dict[str, int]]:
         if sku in book.combos:
             found[channel_sku] = {part.sku: part.quantity for part in book.combos[sku]}
     return found
-
-
-def _as(report: WarehouseReport, kind: ReportKind) -> WarehouseReport:
-    return WarehouseReport(report.message_id, report.warehouse, kind, report.at, report.outbound_no)
 
 
 def tell_channel(uow: UnitOfWork, order: Order, payload: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from orderhub.domain.orders import Order
@@ -46,8 +45,4 @@ class ParcelRepository(Protocol):
     def mergeable_groups(self, limit: int = 500) -> list[list[int]]:
         """Allocated orders not in a parcel yet that share shop, buyer, receiver and warehouse
         with another, grouped (the scheduler's merge round)."""
-        ...
-
-    def numbers(self, order_ids: Sequence[int]) -> dict[int, list[str]]:
-        """The parcel numbers of each order, for lists."""
         ...
