@@ -205,6 +205,9 @@ class OrderOut(BaseModel):
     warehouse: str | None
     carrier: str | None
     tracking_no: str | None
+    # How it leaves the warehouse: null (as one parcel), split or merged (GET .../parcels).
+    parcel_mode: str | None = None
+    never_merge: bool = False
     custom_fields: dict[str, Any]
     created_at: datetime
     paid_at: datetime | None
@@ -277,6 +280,8 @@ class OrderOut(BaseModel):
             paid_at=order.paid_at,
             updated_at=order.updated_at,
             version=order.version,
+            parcel_mode=order.parcel_mode,
+            never_merge=order.never_merge,
             allowed_actions=[x.value for x in allowed_actions(order.status, order.resume_status)],
         )
 

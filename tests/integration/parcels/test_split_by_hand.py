@@ -113,6 +113,15 @@ def test_a_split_order_ships_in_two_parcels_and_is_shipped_only_after_the_second
     )
     truth = sim(taobao["taobao"], "GET", "orders")["orders"][order.channel_order_no]
     assert {p["tracking_no"] for p in truth["parcels"]} == set(told)
+    headers = user_for("operator").headers
+    shown = httpx.get(f"{orderhub.url}/api/v1/orders/{order.id}", headers=headers).json()
+    assert (shown["parcel_mode"], shown["tracking_no"]) == ("split", shipped.tracking_no)
+    listed = httpx.get(f"{orderhub.url}/api/v1/orders/{order.id}/parcels", headers=headers).json()
+    assert [(p["parcel_no"], p["status"], p["other_orders"]) for p in listed] == [
+        (numbers[0], "shipped", []),
+        (numbers[1], "shipped", []),
+    ]
+    assert {p["tracking_no"] for p in listed} == set(told)
     assert ledger_problems(flow_hub) == []
     relay.close()
 
