@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
+from orderhub.domain.channels import steps_for
+from orderhub.domain.mapping import ChannelState, MappedOrder
 from orderhub.domain.orders import Order, OrderLine, PaymentStatus, Receiver
 from orderhub.domain.parcel_messages import parcel_outbound_payload, shipped_lines
 from orderhub.domain.parcels import (
@@ -219,3 +222,16 @@ def test_a_merged_parcels_push_names_each_lines_own_channel_order_at_the_wms() -
     request = delivery_order(payload, "message-1", WmsCredentials("k", "s", "OWNER"))
     sources = [line["sourceOrderCode"] for line in request["orderLines"]["orderLine"]]
     assert sources == ["T-1", "T-2"]
+
+
+def test_a_channel_showing_a_split_order_partly_shipped_is_our_own_word_not_a_problem() -> None:
+    at_warehouse = _waiting(1, status=OrderStatus.SENT_TO_WAREHOUSE, parcel_mode="split")
+    whole = _waiting(2, status=OrderStatus.SENT_TO_WAREHOUSE)
+
+    def said(order: Order, state: ChannelState) -> list[str]:
+        mapped = MappedOrder(order, state, state.value, T0 + timedelta(hours=1))
+        return [step.action.value for step in steps_for(order, mapped)]
+
+    assert said(at_warehouse, ChannelState.PARTLY_SHIPPED) == []
+    assert said(at_warehouse, ChannelState.SHIPPED) == []
+    assert said(whole, ChannelState.PARTLY_SHIPPED) == ["raise_exception"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from orderhub.domain.mapping import ChannelState, MappedOrder
 from orderhub.domain.orders import Order, OrderLine
+from orderhub.domain.parcels import ParcelMode
 from orderhub.domain.transitions import (
     AT_WAREHOUSE,
     BEFORE_WAREHOUSE,
@@ -40,6 +41,17 @@ class Step:
 def is_stale(stored_modified_at: datetime | None, incoming: datetime) -> bool:
     """A version no newer than the one applied is a repeat or arrived out of order."""
     return stored_modified_at is not None and incoming <= stored_modified_at
+
+
+def _our_parcels_told(order: Order, state: ChannelState, effective: OrderStatus) -> bool:
+    """A split order at the warehouse tells the channel of each parcel as it leaves: the
+    channel showing it partly shipped (or, for a channel that ships per order, shipped) is then
+    our own word coming back, not the platform being ahead of us."""
+    return (
+        order.parcel_mode == ParcelMode.SPLIT
+        and effective in AT_WAREHOUSE
+        and state in (ChannelState.PARTLY_SHIPPED, ChannelState.SHIPPED)
+    )
 
 
 def steps_for(
@@ -96,8 +108,10 @@ def steps_for(
                 reason=f"the buyer asked {order.channel} for a refund",
             )
         )
-    elif state in SHIPPED_ON_CHANNEL and (
-        effective in BEFORE_WAREHOUSE or effective in AT_WAREHOUSE
+    elif (
+        state in SHIPPED_ON_CHANNEL
+        and (effective in BEFORE_WAREHOUSE or effective in AT_WAREHOUSE)
+        and not _our_parcels_told(order, state, effective)
     ):
         steps.append(
             Step(

@@ -13,12 +13,21 @@ from orderhub.domain.fulfilment import MessageKind
 from orderhub.domain.orders import Order
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.integrations.channels.simkit import RunningServer
+from orderhub.integrations.wms.qimen.simulator import WmsSimOptions, start_wms_simulator
 from orderhub.services import orders as order_service
 from orderhub.services.channel_sync import pull_shop
 from orderhub.services.fulfilment import parcels
 from orderhub.services.fulfilment.parcels import ParcelAsked
 from tests.conftest import ApiUser
-from tests.integration.fulfilment_kit import ADMIN, SKUS, WAREHOUSE, add_shops, sim, start_wms
+from tests.integration.fulfilment_kit import (
+    ADMIN,
+    SKUS,
+    WAREHOUSE,
+    WMS_CREDENTIALS,
+    add_shops,
+    sim,
+    start_wms,
+)
 from tests.integration.fulfilment_kit import stock_balances as ledger_problems
 from tests.integration.parcels.conftest import (
     OTHER_WAREHOUSE,
@@ -264,3 +273,50 @@ def test_cancelling_a_split_order_releases_both_parcels_stock_and_withdraws_both
     assert reload(flow_hub, order).stock_state == "released"
     assert "parcels_cancelled" in [e.action for e in timeline(flow_hub, order.id or 0)]
     assert ledger_problems(flow_hub) == []
+
+
+def test_a_channel_order_partly_shipped_by_its_first_parcel_waits_for_the_second_calmly(
+    flow_hub: Hub,
+    orderhub: RunningServer,
+    wms: RunningServer,
+    channel_sims: dict[str, RunningServer],
+) -> None:
+    slow_u = start_wms_simulator(
+        callback_url=f"{orderhub.url}/api/v1/wms/{OTHER_WAREHOUSE}/callbacks",
+        credentials=WMS_CREDENTIALS,
+        options=WmsSimOptions(warehouse_code=OTHER_WAREHOUSE, ship_after_s=600),
+    )
+    try:
+        every_sku = {sku: 50 for sku in SKUS}
+        two_warehouses(flow_hub, wms, slow_u, stock_t=every_sku, stock_u=every_sku)
+        taobao = channel_sims["taobao"]
+        code = add_shops(flow_hub, {"taobao": taobao})["taobao"]
+        sim(taobao, "POST", "orders", {"count": 12})
+        pull_shop(flow_hub.uow, flow_hub.channels, code, review_required=False)
+        order = _an_order_with_two_lines(flow_hub)
+        first, rest = _halves(order)
+        parcels.split_order(
+            flow_hub.uow(),
+            order.id or 0,
+            [ParcelAsked(tuple(first)), ParcelAsked(tuple(rest), OTHER_WAREHOUSE)],
+            actor=ADMIN,
+        )
+        relay = make_relay(flow_hub)
+        until(
+            flow_hub,
+            relay,
+            "Taobao told of the first parcel",
+            lambda: (
+                [c["status"] for c in commands(flow_hub, order.id, MessageKind.CHANNEL_SHIPMENT)]
+                == ["delivered"]
+            ),
+        )
+        truth = sim(taobao, "GET", "orders")["orders"][order.channel_order_no]
+        assert truth["state"] == "partly_shipped"
+        pull_shop(flow_hub.uow, flow_hub.channels, code, review_required=False)
+        waiting = reload(flow_hub, order)
+        assert waiting.status in (OrderStatus.SENT_TO_WAREHOUSE, OrderStatus.PICKING)
+        assert waiting.exception_reason is None
+        relay.close()
+    finally:
+        slow_u.stop()
