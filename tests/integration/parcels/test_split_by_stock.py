@@ -181,3 +181,22 @@ def _shipped(hub: Hub, order_id: int) -> set[str]:
 def _status(hub: Hub, order_id: int, parcel_no: str) -> str:
     found = parcels.order_parcels(hub.uow(), order_id, actor=ADMIN)
     return next(p.status.value for p in found if p.parcel_no == parcel_no)
+
+
+@pytest.mark.parametrize("flags", [SPLIT_BY_STOCK])
+def test_an_order_waiting_for_stock_ships_what_arrives_and_backorders_the_rest(
+    flow_hub: Hub, wms: RunningServer, wms_u: RunningServer
+) -> None:
+    two_warehouses(flow_hub, wms, wms_u, stock_t={}, stock_u={})
+    order = paid_order(flow_hub, [(A, 3)])
+    assert reload(flow_hub, order).exception_reason == "out_of_stock"  # nowhere: no split
+    receive(flow_hub, A, 2)
+    moved = reload(flow_hub, order)
+    assert (moved.status, moved.parcel_mode) == (OrderStatus.ALLOCATED, "split")
+    found = parcels.order_parcels(flow_hub.uow(), order.id or 0, actor=ADMIN)
+    assert [(p.status.value, p.needs()) for p in found] == [
+        ("planned", [(A, 2)]),
+        ("backorder", [(A, 1)]),
+    ]
+    assert level(flow_hub, A) == (2, 2)
+    assert ledger_problems(flow_hub) == []

@@ -9,7 +9,7 @@ from orderhub.domain.inventory import Movement, MovementKind
 from orderhub.domain.orders import Order
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.errors import ValidationFailed
-from orderhub.services.fulfilment import flow, parcel_reports
+from orderhub.services.fulfilment import flow, parcel_reports, parcel_split
 from orderhub.services.ports import UnitOfWork
 
 
@@ -30,21 +30,33 @@ def stock_arrived(uow: UnitOfWork, sku: str, warehouse: str) -> list[int]:
 
 
 def resume_if_stocked(uow: UnitOfWork, order: Order, why: str) -> bool:
-    """Reserve for an order waiting in out_of_stock and move it on; False if still short."""
+    """Reserve for an order waiting in out_of_stock and move it on; False if still short.
+
+    Still short, it is split by stock when the merchant (or a routing rule) says so: what is
+    here now ships, the rest waits as a backorder (or it ships whole from a warehouse that has
+    all of it)."""
     if order.status is not OrderStatus.EXCEPTION or order.stock_state is not None:
         return False
-    if flow.reserve(uow, order) is not None:
+    short = flow.reserve(uow, order)
+    events = [] if short is None else parcel_split.split_when_short(uow, order, short)
+    if events is None:
         return False
-    event = actions.apply(
-        order,
-        Action.RESOLVE,
-        actor=SYSTEM,
-        at=uow.clock.now(),
-        source=flow.SOURCE,
-        reason=f"{why}: reserved in {order.warehouse}",
-    )
-    flow.record(uow, order, [event], save=True)
-    return True
+    if order.parcel_mode is None:  # reserved whole, here or where it moved
+        if short is not None and flow.reserve(uow, order) is not None:
+            flow.record(uow, order, events, save=True)
+            return False
+        events.append(
+            actions.apply(
+                order,
+                Action.RESOLVE,
+                actor=SYSTEM,
+                at=uow.clock.now(),
+                source=flow.SOURCE,
+                reason=f"{why}: reserved in {order.warehouse}",
+            )
+        )
+    flow.record(uow, order, events, save=True)
+    return order.status is not OrderStatus.EXCEPTION
 
 
 def apply_count(
