@@ -138,14 +138,19 @@ def _cancel_answered(
         return {}
     if parcel.kind is ParcelKind.MERGE:
         if stopped:
-            leaving = waiting[0]
+            # The orders that asked are cancelled; the others go to the warehouse on their own.
+            asked = ", ".join(str(o.id) for o in waiting)
             hand.dissolve(
-                uow, parcel, leaving, why=f"the warehouse stopped it for order {leaving.id}"
+                uow,
+                parcel,
+                waiting,
+                why=f"the warehouse stopped it for order {asked}",
+                loaded=together,
             )
             return {
-                leaving.id: [
+                o.id: [
                     actions.apply(
-                        leaving,
+                        o,
                         Action.INTERCEPTED,
                         actor=actor,
                         at=now,
@@ -153,6 +158,7 @@ def _cancel_answered(
                         reason=f"the warehouse stopped merged parcel {parcel.parcel_no}",
                     )
                 ]
+                for o in waiting
             }
         why = _too_late(parcel, outcome, row)
         return {o.id: [_release(o, why, actor, now, source)] for o in waiting}

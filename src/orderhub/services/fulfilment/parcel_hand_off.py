@@ -268,20 +268,29 @@ def _leave_merge(uow: UnitOfWork, order: Order, reason: str) -> None:
             order_id=order.id,
             parcel_no=parcel.parcel_no,
         )
-    dissolve(uow, parcel, order, why=f"order {order.id} left it: {reason}")
+    dissolve(uow, parcel, [order], why=f"order {order.id} left it: {reason}")
 
 
 def dissolve(
-    uow: UnitOfWork, parcel: Parcel, leaving: Order | None, *, why: str, keep_apart: bool = False
+    uow: UnitOfWork,
+    parcel: Parcel,
+    leaving: Sequence[Order] = (),
+    *,
+    why: str,
+    keep_apart: bool = False,
+    loaded: Sequence[Order] = (),
 ) -> list[Order]:
-    """End a merged parcel before it left: each order still in it goes on its own, its own
-    whole-order hand-off queued if it is allocated or further (the WMS does not have it).
-    `keep_apart` marks them never_merge, so the automatic merge does not put them back."""
+    """End a merged parcel before it left: `leaving` go their way (the caller moves them), the
+    others go on alone, each with its own whole-order hand-off queued if it is allocated or
+    further (the WMS does not have it). `keep_apart` marks them never_merge, so the automatic
+    merge does not put them back; `loaded` are the parcel's orders the caller holds already."""
     parcel.status = ParcelStatus.CANCELLED
     parcel.handed_off_at = None
     uow.parcels.update(parcel)
     at = uow.clock.now()
-    rest = [uow.orders.get(i) for i in parcel.order_ids if leaving is None or i != leaving.id]
+    held = {o.id: o for o in loaded}
+    gone = {o.id for o in leaving}
+    rest = [held.get(i) or uow.orders.get(i) for i in parcel.order_ids if i not in gone]
     if keep_apart:
         why += "; marked never_merge so it is not merged again automatically"
     for other in rest:
@@ -302,11 +311,11 @@ def dissolve(
             ),
         )
         uow.orders.update(other)
-    if leaving is not None:
+    for order in leaving:
         uow.record(
-            leaving,
+            order,
             note(
-                leaving,
+                order,
                 "unmerged",
                 f"left merged parcel {parcel.parcel_no} ({why})",
                 at=at,

@@ -153,7 +153,7 @@ def unmerge_parcel(
                 parcel_no=parcel_no,
             )
         why = f"unmerged by {actor.name}" + (f": {reason}" if reason else "")
-        orders = hand.dissolve(uow, parcel, None, why=why, keep_apart=True)
+        orders = hand.dissolve(uow, parcel, why=why, keep_apart=True)
         uow.commit()
     return orders
 
