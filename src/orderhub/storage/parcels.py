@@ -143,6 +143,14 @@ class SqlParcelRepository:
             )
         return found
 
+    def lock(self, order_ids: Sequence[int]) -> None:
+        """Hold every parcel of these orders until COMMIT (PostgreSQL; SQLite has one writer)."""
+        if self._conn.dialect.name != "postgresql" or not order_ids:
+            return
+        ids = select(_L.parcel_id).where(_L.order_id.in_(list(order_ids)))
+        # In id order, so two transactions locking parcels of one order never deadlock.
+        self._conn.execute(select(_P.id).where(_P.id.in_(ids)).order_by(_P.id).with_for_update())
+
     def of_order(self, order_id: int) -> list[Parcel]:
         ids = select(_L.parcel_id).where(_L.order_id == order_id)
         rows = self._conn.execute(select(parcels).where(_P.id.in_(ids)).order_by(_P.id))

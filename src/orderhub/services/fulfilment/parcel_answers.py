@@ -32,7 +32,7 @@ def answered(
 ) -> list[OrderEvent]:
     """Apply the WMS's final answer to a parcel's message. `order` is the one the message is
     filed under (the caller records its events); the parcel's other orders are recorded here."""
-    parcel = uow.parcels.find(str(message.payload["parcel_no"]))
+    parcel = hand.locked(uow, str(message.payload["parcel_no"]))
     if parcel is None:
         return []
     together = hand.members(uow, parcel, order)

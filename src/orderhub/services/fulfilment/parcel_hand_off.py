@@ -163,6 +163,17 @@ def stop(uow: UnitOfWork, parcel: Parcel, reason: str) -> None:
     )
 
 
+def locked(uow: UnitOfWork, parcel_no: str) -> Parcel | None:
+    """The parcel, read again once every parcel of its orders is held by this transaction: what
+    decides for an order (its last parcel shipped, every intercept answered) sees the others'
+    committed state, whichever warehouse answered first."""
+    parcel = uow.parcels.find(parcel_no)
+    if parcel is None:
+        return None
+    uow.parcels.lock(parcel.order_ids)
+    return uow.parcels.find(parcel_no)
+
+
 def open_parcels(uow: UnitOfWork, order: Order) -> list[Parcel]:
     assert order.id is not None
     return [p for p in uow.parcels.of_order(order.id) if p.status in OPEN]

@@ -42,7 +42,7 @@ _TAKEN = (ReportKind.ACCEPTED, ReportKind.PACKED, ReportKind.PICKING)
 
 def apply_report(uow: UnitOfWork, warehouse: str, report: WarehouseReport, parcel_no: str) -> str:
     """Apply one report about a parcel; "applied", or "ignored: ..." saying why not."""
-    parcel = uow.parcels.find(parcel_no)
+    parcel = hand.locked(uow, parcel_no)
     if parcel is None:
         return f"ignored: parcel {parcel_no} does not exist"
     if parcel.warehouse != warehouse:

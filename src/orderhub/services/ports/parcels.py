@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from orderhub.domain.orders import Order
@@ -24,6 +25,11 @@ class ParcelRepository(Protocol):
         ...
 
     def find(self, parcel_no: str) -> Parcel | None: ...
+
+    def lock(self, order_ids: Sequence[int]) -> None:
+        """Hold every parcel of these orders until the transaction ends, so two answers about
+        one order's parcels (from two warehouses at once) are applied one after the other."""
+        ...
 
     def of_order(self, order_id: int) -> list[Parcel]:
         """Every parcel that carries part or all of the order, oldest first (cancelled too)."""
