@@ -14,6 +14,7 @@ import structlog
 from orderhub.bootstrap import Hub
 from orderhub.domain.shops import Shop
 from orderhub.services.channel_sync import pull_shop, reconcile_shop
+from orderhub.services.fulfilment.parcels import merge_waiting
 from orderhub.services.fulfilment.warehouse_reports import pull_stock
 from orderhub.services.stock_push import refresh_listings
 from orderhub.worker.relay import Relay
@@ -89,7 +90,17 @@ class Scheduler:
                     review_required=self.hub.settings.review_required,
                 )
                 ran += 1
-        return ran + self._pull_stock(now) + self._sync_listings(shops, now)
+        return ran + self._pull_stock(now) + self._sync_listings(shops, now) + self._merge()
+
+    def _merge(self) -> int:
+        """The merge round (ORDERHUB_AUTO_MERGE): one buyer's orders waiting for the same
+        receiver in one warehouse leave in one parcel."""
+        if not self.hub.settings.auto_merge:
+            return 0
+        made = merge_waiting(self.hub.uow)
+        if made:
+            log.info("merged waiting orders", parcels=made)
+        return len(made)
 
     def _sync_listings(self, shops: list[Shop], now: datetime) -> int:
         every = self.hub.settings.listing_sync_interval_s

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from orderhub.bootstrap import Hub
+from orderhub.bootstrap import Hub, bootstrap
 from orderhub.domain.fulfilment import MessageKind
 from orderhub.domain.mapping import ChannelState
 from orderhub.domain.orders import Order
@@ -20,6 +20,7 @@ from orderhub.integrations.channels.simkit import RunningServer
 from orderhub.services import orders as order_service
 from orderhub.services.channel_sync import pull_shop
 from orderhub.services.fulfilment import parcels
+from orderhub.worker.scheduler import Scheduler
 from tests.conftest import ApiUser
 from tests.integration.fulfilment_kit import ADMIN, SKUS, WAREHOUSE, add_shops, sim, start_wms
 from tests.integration.fulfilment_kit import stock_balances as ledger_problems
@@ -328,3 +329,20 @@ def test_a_merged_orders_receiver_cannot_change_under_the_others(
         )
     assert "unmerge it first" in refused.value.detail
     assert reload(flow_hub, first).receiver == RECEIVER
+
+
+def test_the_workers_merge_round_merges_orders_left_waiting_when_auto_merge_is_on(
+    flow_hub: Hub, wms: RunningServer, wms_u: RunningServer
+) -> None:
+    two_warehouses(flow_hub, wms, wms_u, stock_t={A: 5}, stock_u={})
+    # Allocated while auto-merge was off: each waits with its own hand-off.
+    alone = paid_order(flow_hub, [(A, 1)])
+    second = paid_order(flow_hub, [(A, 1)], buyer_id="b-9")
+    third = paid_order(flow_hub, [(A, 1)], buyer_id="b-9")
+    merging = bootstrap(flow_hub.settings.model_copy(update={"auto_merge": True}))
+    try:
+        assert Scheduler(merging).run_due() >= 1
+    finally:
+        merging.close()
+    assert reload(flow_hub, alone).parcel_mode is None
+    assert reload(flow_hub, second).parcel_mode == reload(flow_hub, third).parcel_mode == "merged"
