@@ -1,6 +1,7 @@
 """The read side of a warehouse's queues: what waits there, straight from SQL, as plain data.
 
-An order waits at its warehouse from allocation until it ships: `allocated` (stock reserved, not
+An order waits at its warehouse from allocation until it ships (a split or merged order, at each
+warehouse where one of its parcels has still to leave): `allocated` (stock reserved, not
 yet pushed), `sent_to_warehouse` (the WMS has it), `picking`, and, beside those, the orders routed
 there that wait for stock (`exception` with reason `out_of_stock`). Each is in one queue of the
 warehouse, the one routing rules chose (none recorded: `default`). Orders wait since they were
@@ -14,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, case, exists, func, literal, select
 from sqlalchemy.engine import Connection
 
-from orderhub.storage.tables import orders
+from orderhub.domain.parcels import OPEN
+from orderhub.storage.tables import orders, parcel_lines, parcels
 
 DEFAULT_QUEUE = "default"
 # The stages in the order an order passes them; out of stock waits before allocation.
@@ -73,8 +75,16 @@ class WarehouseQueues:
 
 
 def _waiting_at(warehouse: str, queue: str | None) -> list[ColumnElement[bool]]:
+    # A split or merged order waits wherever one of its parcels still has to leave; a whole
+    # order, at its own warehouse.
+    parcel_here = exists().where(
+        parcel_lines.c.order_id == orders.c.id,
+        parcels.c.id == parcel_lines.c.parcel_id,
+        parcels.c.warehouse == warehouse,
+        parcels.c.status.in_(sorted(OPEN)),
+    )
     where: list[ColumnElement[bool]] = [
-        orders.c.warehouse == warehouse,
+        (orders.c.parcel_mode.is_(None) & (orders.c.warehouse == warehouse)) | parcel_here,
         orders.c.status.in_(_AT_WAREHOUSE)
         | ((orders.c.status == "exception") & (orders.c.exception_reason == "out_of_stock")),
     ]

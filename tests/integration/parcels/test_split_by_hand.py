@@ -18,6 +18,7 @@ from orderhub.services import orders as order_service
 from orderhub.services.channel_sync import pull_shop
 from orderhub.services.fulfilment import parcels
 from orderhub.services.fulfilment.parcels import ParcelAsked
+from orderhub.storage.warehouse_queues import warehouse_queues
 from tests.conftest import ApiUser
 from tests.integration.fulfilment_kit import (
     ADMIN,
@@ -178,6 +179,12 @@ def test_a_manual_split_keeps_each_parcels_stock_in_its_own_warehouse(
     events = [e.action for e in timeline(flow_hub, order.id or 0)]
     assert events[-2:] == ["split", "parcels_handed_off"]
     assert ledger_problems(flow_hub) == []
+    # Each warehouse's queue shows the order: one of its parcels waits there.
+    with flow_hub.engine.connect() as conn:
+        for code in (WAREHOUSE, OTHER_WAREHOUSE):
+            waiting = warehouse_queues(conn, code)
+            assert [o["id"] for o in waiting.orders] == [order.id], code
+            assert waiting.overall.by_stage["allocated"] == 1
 
 
 def test_a_split_that_does_not_add_up_is_refused_naming_the_difference(
