@@ -212,6 +212,8 @@ class OrderOut(BaseModel):
     created_at: datetime
     paid_at: datetime | None
     updated_at: datetime | None
+    # When it entered its current status.
+    state_since: datetime | None = None
     version: int
     allowed_actions: list[str]
 
@@ -279,6 +281,7 @@ class OrderOut(BaseModel):
             created_at=order.created_at,
             paid_at=order.paid_at,
             updated_at=order.updated_at,
+            state_since=order.state_since,
             version=order.version,
             parcel_mode=order.parcel_mode,
             never_merge=order.never_merge,

@@ -72,6 +72,7 @@ def _event(
         correlation_id=correlation_id,
         detail=detail or {},
         order_id=order.id,
+        from_since=order.state_since,
     )
 
 
@@ -193,6 +194,8 @@ def apply(
     elif action is Action.SHIP:
         order.carrier = str(params["carrier"])
         order.tracking_no = str(params["tracking_no"])
+    if target is not order.status:
+        order.state_since = at
     order.status = target
     order.updated_at = at
     return event

@@ -125,6 +125,9 @@ class Order:
     status: OrderStatus = OrderStatus.PENDING_PAYMENT
     payment_status: PaymentStatus = PaymentStatus.UNPAID
     updated_at: datetime | None = None
+    # When the order entered its current status (that event's time): dwell and SLA clocks start
+    # here. None only for an order not yet opened.
+    state_since: datetime | None = None
     id: int | None = None
     buyer_id: str | None = None
     buyer_nick: str | None = None
@@ -317,7 +320,7 @@ def open_order(
         order.status = OrderStatus.PAID
         order.paid_at = order.paid_at or at
     order.resume_status = order.exception_reason = None
-    order.updated_at = at
+    order.updated_at = order.state_since = at
     order.version = 1
     return order
 

@@ -28,6 +28,9 @@ class OrderEvent:
     order_id: int | None = None
     # False for events only the timeline needs (an ignored repeat): no change event goes out.
     published: bool = True
+    # When the order entered `from_status`: the start of the stay this event ends (the order's
+    # state_since before the change); None for a creation.
+    from_since: datetime | None = None
 
     @property
     def changes_status(self) -> bool:

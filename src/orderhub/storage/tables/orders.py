@@ -69,6 +69,8 @@ orders = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("paid_at", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
+    # When it entered its current status: how long it has waited there (dwell, SLA checks).
+    Column("state_since", UTCDateTime),
     Column("version", Integer, nullable=False),
     # The channel's own modified time and status word of the version applied last: an update
     # no newer than this is ignored (never moves the order backwards).
@@ -76,6 +78,8 @@ orders = Table(
     Column("channel_status", String(48)),
     UniqueConstraint("channel", "shop", "channel_order_no"),
     Index(None, "status", "id"),
+    # Orders waiting in a state longest first, without a scan (SLA checks, open stays).
+    Index(None, "status", "state_since"),
     Index(None, "exception_reason", "id"),
     Index(None, "created_at"),
     Index(None, "receiver_phone"),
