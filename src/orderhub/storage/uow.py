@@ -24,6 +24,7 @@ from orderhub.storage.database import WRITE, WriterQueue, writer_queue
 from orderhub.storage.idempotency import SqlIdempotencyRepository
 from orderhub.storage.inbox import SqlInboxRepository
 from orderhub.storage.inventory import SqlInventoryRepository
+from orderhub.storage.notifications import SqlRecipientRepository
 from orderhub.storage.orders import INSERT_EVENTS, SqlOrderRepository, event_row
 from orderhub.storage.outbox import INSERT_MESSAGES, SqlOutboxRepository, command_row, message_row
 from orderhub.storage.parcels import SqlParcelRepository
@@ -92,6 +93,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.parcels = SqlParcelRepository(conn)
+        self.recipients = SqlRecipientRepository(conn, self._cipher)
         self.listings = SqlListingRepository(conn)
         self.rules = SqlRuleRepository(conn, self._rule_cache)
         return self

@@ -38,6 +38,7 @@ from orderhub.services.ports.fulfilment import (
     WmsClient,
     WmsConnector,
 )
+from orderhub.services.ports.notifications import Notifiers, RecipientRepository
 from orderhub.services.ports.parcels import ParcelRepository
 from orderhub.services.ports.stock_push import ListingRepository, StockChange
 
@@ -200,6 +201,9 @@ class UnitOfWork(Protocol):
     def parcels(self) -> ParcelRepository: ...
 
     @property
+    def recipients(self) -> RecipientRepository: ...
+
+    @property
     def flow(self) -> FlowPolicy: ...
 
     @property
@@ -254,6 +258,7 @@ __all__ = [
     "InboxRepository",
     "InventoryRepository",
     "ListingRepository",
+    "Notifiers",
     "OrderRepository",
     "OutboxMessage",
     "OutboxRepository",
@@ -262,6 +267,7 @@ __all__ = [
     "PasswordHasher",
     "PayloadRepository",
     "QuarantineRepository",
+    "RecipientRepository",
     "RuleRepository",
     "Sender",
     "ShipmentRefused",

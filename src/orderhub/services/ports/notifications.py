@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from orderhub.domain.notifications import Recipient
+from orderhub.services.ports.fulfilment import Sender
 
 
 class RecipientRepository(Protocol):
@@ -20,3 +21,10 @@ class RecipientRepository(Protocol):
     def add(self, recipient: Recipient) -> int: ...
 
     def update(self, recipient: Recipient) -> None: ...
+
+
+class Notifiers(Protocol):
+    """Builds the sender for one recipient's channel (a test notice goes straight through it;
+    alerts go through the outbox, whose relay finds the same sender by target)."""
+
+    def notifier(self, recipient: Recipient) -> Sender: ...

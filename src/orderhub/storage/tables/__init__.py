@@ -18,6 +18,7 @@ from orderhub.storage.tables.fulfilment import (
     warehouses,
 )
 from orderhub.storage.tables.inventory import stock_levels, stock_movements
+from orderhub.storage.tables.notifications import recipients
 from orderhub.storage.tables.orders import (
     custom_field_defs,
     order_events,
@@ -49,6 +50,7 @@ __all__ = [
     "product_components",
     "products",
     "quarantine",
+    "recipients",
     "rule_sets",
     "shops",
     "sku_mappings",
