@@ -140,6 +140,7 @@ def raw_writer(
         "status": "pending_review",  # paid, then the automatic submit_review
         "payment_status": "paid",
         "receiver_masked": 0,
+        "never_merge": 0,
         "tags": json.dumps(body["tags"]),
         "priority": 0,
         "custom_fields": "{}",
@@ -149,6 +150,7 @@ def raw_writer(
     }
     row = [template[name] for name in columns]
     no_at, updated_at = columns.index("channel_order_no"), columns.index("updated_at")
+    state_since = columns.index("state_since")
     lines = [
         (n, x["sku"], None, x["title"], x["quantity"], x["unit_price"], 0)
         for n, x in enumerate(body["lines"], start=1)
@@ -158,7 +160,7 @@ def raw_writer(
     def one(no: str) -> None:
         now = datetime.now(UTC)
         ts, at = _ts(now), now.isoformat()
-        row[no_at], row[updated_at] = no, ts
+        row[no_at], row[updated_at], row[state_since] = no, ts, ts
         cur.execute("BEGIN IMMEDIATE")
         cur.execute(sql_order, row)
         order_id = cur.lastrowid
@@ -314,7 +316,7 @@ def run_writers(
 def compare_rows(raw_url: str, service_url: str) -> list[str]:
     """Differences between what raw and the service stored (ids, times, message ids masked)."""
     volatile = {"id", "order_id", "updated_at", "at", "message_id", "aggregate_id"}
-    volatile |= {"created_at", "next_attempt_at"}
+    volatile |= {"created_at", "next_attempt_at", "state_since"}
     problems: list[str] = []
     snapshots = []
     for url in (raw_url, service_url):
