@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from orderhub.domain.orders import Order
+from orderhub.domain.orders import Order, Receiver
 
 
 class MessageKind(StrEnum):
@@ -114,6 +114,19 @@ class StockState(StrEnum):
     SHIPPED = "shipped"  # left the warehouse: deducted from on hand
 
 
+def receiver_payload(r: Receiver) -> dict[str, Any]:
+    """Where the parcel goes, as the warehouse is told it."""
+    return {
+        "name": r.name,
+        "phone": r.phone,
+        "province": r.province,
+        "city": r.city,
+        "district": r.district,
+        "address": r.address,
+        "postcode": r.postcode,
+    }
+
+
 def outbound_payload(order: Order) -> dict[str, Any]:
     """wms.outbound.create: everything the warehouse needs to pick, pack and ship."""
     assert order.id is not None and order.warehouse is not None
@@ -129,15 +142,7 @@ def outbound_payload(order: Order) -> dict[str, Any]:
         "channel_order_no": order.channel_order_no,
         "created_at": order.created_at.isoformat(),
         "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-        "receiver": {
-            "name": r.name,
-            "phone": r.phone,
-            "province": r.province,
-            "city": r.city,
-            "district": r.district,
-            "address": r.address,
-            "postcode": r.postcode,
-        },
+        "receiver": receiver_payload(r),
         "lines": [
             {"sku": line.sku, "title": line.title, "quantity": line.quantity}
             for line in order.lines

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from orderhub.domain.fulfilment import receiver_payload
 from orderhub.domain.orders import Order
 from orderhub.domain.parcels import Parcel
 
@@ -34,15 +35,7 @@ def parcel_outbound_payload(parcel: Parcel, orders: Sequence[Order]) -> dict[str
         "channel_order_no": lead.channel_order_no,
         "created_at": min(o.created_at for o in orders).isoformat(),
         "paid_at": min(paid).isoformat() if paid else None,
-        "receiver": {
-            "name": r.name,
-            "phone": r.phone,
-            "province": r.province,
-            "city": r.city,
-            "district": r.district,
-            "address": r.address,
-            "postcode": r.postcode,
-        },
+        "receiver": receiver_payload(r),
         "lines": [
             {
                 "sku": line.sku,

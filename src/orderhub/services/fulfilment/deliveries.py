@@ -20,7 +20,7 @@ from orderhub.domain.actors import SYSTEM, Actor, warehouse_actor
 from orderhub.domain.fulfilment import InterceptResult, MessageKind
 from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
-from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus, allowed_actions
+from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
 from orderhub.errors import OrderHubError
 from orderhub.services import stock_push
 from orderhub.services.fulfilment import flow, parcel_answers
@@ -163,7 +163,7 @@ def _consequences(
         # A parcel's hand-off or cancel (split or merged): its orders move together.
         return parcel_answers.answered(uow, order, message, answer, row, actor)
     if status == "dead":
-        return _raise(
+        return flow.delivery_trouble(
             order,
             ExceptionReason.DELIVERY_FAILED,
             f"{message.kind} could not be delivered to {message.target}: {row['last_error']}. "
@@ -174,7 +174,7 @@ def _consequences(
     kind = message.kind
     if kind == MessageKind.WMS_OUTBOUND_CREATE:
         if status == "refused":
-            return _raise(
+            return flow.delivery_trouble(
                 order,
                 ExceptionReason.WMS_REFUSED,
                 f"the warehouse refused the order: {row['last_error']}",
@@ -200,7 +200,7 @@ def _consequences(
         return _intercept_answer(order, status, answer, row, actor, now, source)
     if kind == MessageKind.CHANNEL_SHIPMENT:
         if status == "refused":
-            return _raise(
+            return flow.delivery_trouble(
                 order,
                 ExceptionReason.CHANNEL_REFUSED_SHIPMENT,
                 f"{order.channel} refused the shipment: {row['last_error']}",
@@ -258,15 +258,3 @@ def _intercept_answer(
         else f"the warehouse refused to stop it: {row['last_error']}"
     )
     return [actions.apply(order, Action.RELEASE, actor=actor, at=now, source=source, reason=why)]
-
-
-def _raise(
-    order: Order, code: ExceptionReason, reason: str, now: datetime, source: str
-) -> list[OrderEvent]:
-    if Action.RAISE_EXCEPTION not in allowed_actions(order.status, order.resume_status):
-        return [
-            actions.note(
-                order, "delivery_problem", actor=SYSTEM, at=now, source=source, reason=reason
-            )
-        ]
-    return [flow.to_exception(order, code, reason, at=now, source=source)]

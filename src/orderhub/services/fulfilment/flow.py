@@ -39,7 +39,7 @@ from orderhub.domain.orders import Order, PaymentStatus
 from orderhub.domain.ownership import OWN_CHANNELS
 from orderhub.domain.parcels import IN_PARCELS, ParcelMode
 from orderhub.domain.timeline import OrderEvent
-from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
+from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus, allowed_actions
 from orderhub.errors import NotFound
 from orderhub.services.fulfilment import decisions, parcel_hand_off, parcel_merge, parcel_split
 from orderhub.services.ports import Command, UnitOfWork
@@ -134,6 +134,20 @@ def to_exception(
         source=source,
         params=params,
     )
+
+
+def delivery_trouble(
+    order: Order, code: ExceptionReason, reason: str, at: datetime, source: str
+) -> list[OrderEvent]:
+    """A message about the order failed for good: the exception queue, or, where the order is
+    past raising one (e.g. shipped and on hold), a note on its timeline saying why."""
+    if Action.RAISE_EXCEPTION not in allowed_actions(order.status, order.resume_status):
+        return [
+            actions.note(
+                order, "delivery_problem", actor=SYSTEM, at=at, source=source, reason=reason
+            )
+        ]
+    return [to_exception(order, code, reason, at=at, source=source)]
 
 
 def _next_step(uow: UnitOfWork, order: Order) -> list[OrderEvent]:

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from orderhub.domain import actions
-from orderhub.domain.actors import SYSTEM, Actor
+from orderhub.domain.actors import Actor
 from orderhub.domain.fulfilment import InterceptResult, MessageKind
 from orderhub.domain.inventory import MovementKind
 from orderhub.domain.orders import Order
 from orderhub.domain.parcels import GONE, Parcel, ParcelKind, ParcelStatus
 from orderhub.domain.timeline import OrderEvent
-from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus, allowed_actions
+from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
 from orderhub.services.fulfilment import flow
 from orderhub.services.fulfilment import parcel_hand_off as hand
 from orderhub.services.ports import OutboxMessage, UnitOfWork
@@ -47,7 +47,7 @@ def answered(
             if status == "dead"
             else f"the warehouse refused parcel {parcel.parcel_no}: {row['last_error']}"
         )
-        moves = {o.id: _trouble(o, code, why, now, message.target) for o in together}
+        moves = {o.id: flow.delivery_trouble(o, code, why, now, message.target) for o in together}
     elif message.kind == MessageKind.WMS_OUTBOUND_CREATE:
         moves = _taken(uow, parcel, together, result, actor, now, message.target)
     else:
@@ -56,18 +56,6 @@ def answered(
         if other is not order and moves.get(other.id):
             flow.record(uow, other, moves[other.id], save=True)
     return moves.get(order.id, [])
-
-
-def _trouble(
-    order: Order, code: ExceptionReason, reason: str, now: datetime, source: str
-) -> list[OrderEvent]:
-    if Action.RAISE_EXCEPTION not in allowed_actions(order.status, order.resume_status):
-        return [
-            actions.note(
-                order, "delivery_problem", actor=SYSTEM, at=now, source=source, reason=reason
-            )
-        ]
-    return [flow.to_exception(order, code, reason, at=now, source=source)]
 
 
 def _taken(
