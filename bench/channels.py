@@ -19,7 +19,6 @@ import os
 import platform
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,6 +36,7 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, event, func, make_url, select
 
+from benchkit import simulators
 from orderhub.bootstrap import Hub, bootstrap
 from orderhub.config import Settings
 from orderhub.domain.actors import Actor, ActorKind
@@ -47,7 +47,6 @@ from orderhub.integrations.channels.simulate import (
     SIM_ACCESS_TOKEN,
     SIM_APP_KEY,
     SIM_APP_SECRET,
-    start_simulators,
 )
 from orderhub.permissions import permissions_of
 from orderhub.services import shops
@@ -77,46 +76,6 @@ def log(message: str) -> None:
 
 
 # --- the simulators ------------------------------------------------------------------------------
-
-
-def serve_simulators() -> None:
-    """Run as `channels.py --serve-simulators`: every simulator on a free port, their URLs as one
-    JSON line on stdout, then serve until stdin closes (the parent ended)."""
-    running = start_simulators(first_port=0)
-    print(json.dumps({name: server.url for name, server in running.items()}), flush=True)
-    sys.stdin.read()
-
-
-@contextmanager
-def simulators(in_process: bool) -> Iterator[dict[str, str]]:
-    """Fresh simulators (no orders yet): {channel: base URL}."""
-    if in_process:
-        running = start_simulators(first_port=0)
-        try:
-            yield {name: server.url for name, server in running.items()}
-        finally:
-            for server in running.values():
-                server.stop()
-        return
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve-simulators"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the simulators exited with {process.wait()} before starting")
-        yield json.loads(line)
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def sim(url: str, method: str, path: str, body: Any = None) -> Any:
@@ -406,7 +365,6 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--in-process-simulators", action="store_true", help="serve the simulators from threads"
     )
-    p.add_argument("--serve-simulators", action="store_true", help=argparse.SUPPRESS)
     opts = p.parse_args(argv)
     env_orders = os.environ.get("ORDERHUB_BENCH_CHANNEL_ORDERS")
     opts.orders = opts.orders or (int(env_orders) if env_orders else None)
@@ -421,9 +379,6 @@ def per_s(orders: int, seconds: float | None) -> float | None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     opts = options(argv)
-    if opts.serve_simulators:
-        serve_simulators()
-        return {}
     began = time.perf_counter()
     opts.directory = Path(tempfile.mkdtemp(prefix="orderhub-bench-", dir=opts.dir))
     names = sorted(channels())

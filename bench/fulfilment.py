@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from benchkit import free_port
 from orderhub.bootstrap import bootstrap
 from orderhub.config import Settings
 from orderhub.domain.actors import Actor, ActorKind
@@ -73,12 +73,6 @@ SKUS = [sku for sku, _, _, _ in CATALOGUE if sku not in COMBOS]
 
 def log(message: str) -> None:
     print(f"[fulfilment] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- the WMS simulator, in a process of its own ----------------------------------------------

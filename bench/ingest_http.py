@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchkit import free_port
+
 LUA = Path(__file__).resolve().parent / "ingest.lua"
 
 
@@ -40,12 +42,6 @@ def serve(port: int) -> None:
         access_log=False,
         log_level="warning",
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_port(port: int, server: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:

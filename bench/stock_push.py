@@ -33,9 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
+from benchkit import free_port, simulators
 from orderhub.bootstrap import bootstrap
 from orderhub.config import Settings
 from orderhub.domain.actors import Actor, ActorKind
@@ -79,37 +79,6 @@ HERE = Path(__file__).resolve().parent
 
 def log(message: str) -> None:
     print(f"[stock_push] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def simulators() -> Iterator[dict[str, str]]:
-    """The four channel simulators in a process of their own (bench/channels.py serves them)."""
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "channels.py"), "--serve-simulators"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the simulators exited with {process.wait()} before starting")
-        yield json.loads(line)
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def listings_of(url: str) -> dict[str, dict[str, Any]]:
