@@ -15,10 +15,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
 from orderhub.config import Settings
+from orderhub.domain.notifications import Recipient
 from orderhub.domain.shops import Shop
 from orderhub.domain.warehouses import Warehouse
 from orderhub.integrations.channels.connect import Channels
 from orderhub.integrations.delivery import Deliveries
+from orderhub.integrations.notifications import Notifiers, NotifySettings, SmtpSettings
 from orderhub.integrations.wms.connect import Wms
 from orderhub.passwords import Argon2Hasher
 from orderhub.services.fulfilment.deliveries import RetryPolicy
@@ -39,6 +41,7 @@ class Hub:
     channels: Channels
     wms: Wms
     deliveries: Deliveries
+    notifiers: Notifiers
 
     def retry_policy(self) -> RetryPolicy:
         s = self.settings
@@ -62,8 +65,29 @@ def flow_policy(settings: Settings) -> FlowPolicy:
     )
 
 
+def notify_settings(settings: Settings) -> NotifySettings:
+    return NotifySettings(
+        smtp=SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            ssl=settings.smtp_ssl,
+            timeout_s=settings.smtp_timeout_s,
+        ),
+        public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+        timeout_s=settings.notify_timeout_s,
+    )
+
+
 def _deliveries(
-    settings: Settings, uows: SqlUnitOfWorkFactory, channels: Channels, wms: Wms
+    settings: Settings,
+    uows: SqlUnitOfWorkFactory,
+    channels: Channels,
+    wms: Wms,
+    notifiers: Notifiers,
 ) -> Deliveries:
     def warehouse(code: str) -> Warehouse:
         with uows.read_only() as uow:
@@ -72,6 +96,10 @@ def _deliveries(
     def shop(code: str) -> Shop:
         with uows.read_only() as uow:
             return uow.shops.get(code)
+
+    def recipient(code: str) -> Recipient:
+        with uows.read_only() as uow:
+            return uow.recipients.get(code)
 
     events = None
     if settings.nats_url:
@@ -84,7 +112,15 @@ def _deliveries(
                 url, stream=settings.nats_stream, subject_prefix=settings.nats_subject_prefix
             )
 
-    return Deliveries(wms=wms, channels=channels, warehouse=warehouse, shop=shop, events=events)
+    return Deliveries(
+        wms=wms,
+        channels=channels,
+        warehouse=warehouse,
+        shop=shop,
+        events=events,
+        recipient=recipient,
+        notifiers=notifiers,
+    )
 
 
 def configure_logging(settings: Settings) -> None:
@@ -157,6 +193,7 @@ def bootstrap(
     )
     channels = Channels(Path(settings.mapping_dir) if settings.mapping_dir else None)
     wms = Wms()
+    notifiers = Notifiers(notify_settings(settings))
     return Hub(
         settings=settings,
         engine=engine,
@@ -168,5 +205,6 @@ def bootstrap(
         secret_key=secret,
         channels=channels,
         wms=wms,
-        deliveries=_deliveries(settings, uows, channels, wms),
+        deliveries=_deliveries(settings, uows, channels, wms, notifiers),
+        notifiers=notifiers,
     )

@@ -75,3 +75,17 @@ class Settings(BaseSettings):
     # How often the worker reads each shop's listings from its channel (new or removed items);
     # every shop is read once when the worker starts. 0: only when asked.
     listing_sync_interval_s: float = 3600.0
+    # Alert email (SMTP). Unset host: email recipients' messages wait in the outbox, retried.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "orderhub@localhost"
+    # STARTTLS after connecting (port 587); smtp_ssl is TLS from the start (port 465) instead.
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_timeout_s: float = 10.0
+    # How long a chat robot or webhook may take to answer before the message is retried.
+    notify_timeout_s: float = 5.0
+    # The console's address as people reach it, for links in alerts; unset: http://host:port.
+    public_url: str | None = None

@@ -1,4 +1,5 @@
-"""A Sender for every outbox target: the WMS of a warehouse, a shop's channel, the broker."""
+"""A Sender for every outbox target: the WMS of a warehouse, a shop's channel, the broker, and an
+alert recipient's channel (`alert:<code>`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from orderhub.domain.fulfilment import EVENTS_TARGET, MessageKind, shipment_of
+from orderhub.domain.notifications import Recipient
 from orderhub.domain.shops import Shop
 from orderhub.domain.warehouses import Warehouse
+from orderhub.integrations.notifications import Notifiers
 from orderhub.services.ports import (
     ChannelConnector,
     ChannelUnavailable,
@@ -75,6 +78,29 @@ def _unknown(message: OutboxMessage, where: str) -> DeliveryResult:
     )
 
 
+class RecipientOff:
+    """A switched-off recipient's messages: refused with `recipient_disabled`, so they stay on
+    the outbox (replayable with `orderhub outbox retry`) instead of all arriving at once when it
+    is switched on again."""
+
+    batch_size = 500
+
+    def __init__(self, recipient: Recipient) -> None:
+        self._detail = (
+            f"recipient {recipient.code} is disabled; enable it (`orderhub recipients set "
+            f"{recipient.code} --enabled`) and retry the message to send it"
+        )
+
+    def send(self, messages: Sequence[OutboxMessage]) -> list[DeliveryResult]:
+        return [
+            DeliveryResult(m.message_id, Outcome.REFUSED, self._detail, code="recipient_disabled")
+            for m in messages
+        ]
+
+    def close(self) -> None:
+        pass
+
+
 class Deliveries:
     """Finds the Sender for a target; one per target, kept while its configuration is unchanged."""
 
@@ -86,9 +112,13 @@ class Deliveries:
         warehouse: Callable[[str], Warehouse],
         shop: Callable[[str], Shop],
         events: Callable[[], Sender] | None = None,
+        recipient: Callable[[str], Recipient] | None = None,
+        notifiers: Notifiers | None = None,
     ) -> None:
         self._wms, self._channels = wms, channels
         self._warehouse, self._shop, self._events = warehouse, shop, events
+        # An unknown recipient raises (NotFound names it): the relay retries, then dead-letters.
+        self._recipient, self._notifiers = recipient, notifiers or Notifiers()
         self._senders: dict[tuple[str, object], Sender] = {}
         self._lock = threading.Lock()
 
@@ -105,6 +135,8 @@ class Deliveries:
             config = self._shop(name)
         elif target == EVENTS_TARGET and self._events is not None:
             config = None
+        elif kind == "alert" and self._recipient is not None:
+            config = self._recipient(name)
         else:
             raise LookupError(f"no sender for outbox target '{target}'")
         key = (target, getattr(config, "updated_at", None))
@@ -119,6 +151,8 @@ class Deliveries:
             return self._warehouse(name).rate_per_s
         if kind == "channel":
             return self._shop(name).settings.rate_per_s
+        if kind == "alert" and self._recipient is not None:
+            return self._notifiers.rate_per_s(self._recipient(name))
         return None
 
     def _make(self, config: object) -> Sender:
@@ -126,6 +160,10 @@ class Deliveries:
             return self._wms.client(config)
         if isinstance(config, Shop):
             return ChannelSender(config, self._channels)
+        if isinstance(config, Recipient):
+            if not config.enabled:
+                return RecipientOff(config)
+            return self._notifiers.notifier(config)
         assert self._events is not None
         return self._events()
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from orderhub.domain.fulfilment import InterceptResult, MessageKind, StockCount
 from orderhub.domain.warehouses import Warehouse
+from orderhub.integrations.retry_after import retry_after
 from orderhub.integrations.wms.qimen import protocol as qm
 from orderhub.integrations.wms.qimen.mapping import PayloadError, cancel_request, delivery_order
 from orderhub.services.ports import DeliveryResult, OutboxMessage, Outcome
@@ -41,21 +41,6 @@ class _Refused(Exception):
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
         self.code, self.detail = code, detail
-
-
-def retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, from its delta-seconds or its HTTP-date form."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        at = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max((at - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _succeeded(fields: dict[str, Any]) -> bool:
