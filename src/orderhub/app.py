@@ -24,6 +24,7 @@ from orderhub.api import orders as api_orders
 from orderhub.api import outbox as api_outbox
 from orderhub.api import parcels as api_parcels
 from orderhub.api import quarantine as api_quarantine
+from orderhub.api import recipients as api_recipients
 from orderhub.api import rules as api_rules
 from orderhub.api import settings as api_settings
 from orderhub.api import shops as api_shops
@@ -116,6 +117,7 @@ def create_app(hub: Hub) -> Any:
         api_wms.router,
         api_rules.router,
         api_warehouses.router,
+        api_recipients.router,
         api_outbox.router,
         api_parcels.router,
         api_stock_push.router,

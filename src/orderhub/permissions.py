@@ -60,6 +60,9 @@ class Permission(StrEnum):
     # Listings on the channels and each shop's stock rule (what share of stock it shows).
     LISTING_READ = "listing.read"
     LISTING_MANAGE = "listing.manage"
+    # Who alerts go to (email, chat robots, webhooks): see them; add, change and test them.
+    RECIPIENT_READ = "recipient.read"
+    RECIPIENT_MANAGE = "recipient.manage"
 
 
 P = Permission
@@ -119,6 +122,7 @@ ROLES: dict[str, frozenset[Permission]] = {
             P.ORDER_SPLIT,
             P.ORDER_MERGE,
             P.TOKEN_MANAGE,
+            P.RECIPIENT_READ,
         }
     ),
     "warehouse": frozenset(

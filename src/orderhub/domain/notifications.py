@@ -128,6 +128,17 @@ _EXAMPLES = {
 SIGNED_KINDS = frozenset({RecipientKind.DINGTALK, RecipientKind.FEISHU, RecipientKind.WEBHOOK})
 
 
+def recipient_kind(value: str) -> RecipientKind:
+    try:
+        return RecipientKind(value.strip().lower())
+    except ValueError:
+        raise ValidationFailed(
+            f"unknown recipient kind '{value}'; use one of: "
+            f"{', '.join(k.value for k in RecipientKind)}",
+            field="kind",
+        ) from None
+
+
 def email_addresses(address: str) -> list[str]:
     """The addresses of an email recipient, in order, blanks and repeats dropped."""
     seen: dict[str, None] = {}

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from orderhub.web import (
     i18n,
     login,
+    notifications,
     order_actions,
     orders,
     outbox,
@@ -39,6 +40,7 @@ for feature in (
     stock_push.router,
     outbox.router,
     rules.router,
+    notifications.router,
 ):
     router.include_router(feature)
 

@@ -48,6 +48,7 @@ class Received:
     robot: str  # the WeCom key, DingTalk token, Feishu hook id or webhook name
     body: dict[str, Any]
     headers: dict[str, str]
+    query: dict[str, str]
     at: float
 
 
@@ -179,7 +180,11 @@ def make_receiver_app(desk: RobotDesk) -> FastAPI:
                 },
                 200,
             )
-        desk._take(Received(WECOM, key, body, dict(request.headers), time.time()))
+        desk._take(
+            Received(
+                WECOM, key, body, dict(request.headers), dict(request.query_params), time.time()
+            )
+        )
         return _json({"errcode": 0, "errmsg": "ok"})
 
     @app.post("/robot/send")
@@ -224,7 +229,16 @@ def make_receiver_app(desk: RobotDesk) -> FastAPI:
                 {"errcode": 400, "errmsg": "markdown needs title and text (local receiver)"},
                 200,
             )
-        desk._take(Received(DINGTALK, access_token, body, dict(request.headers), time.time()))
+        desk._take(
+            Received(
+                DINGTALK,
+                access_token,
+                body,
+                dict(request.headers),
+                dict(request.query_params),
+                time.time(),
+            )
+        )
         return _json({"errcode": 0, "errmsg": "ok"})
 
     @app.post("/open-apis/bot/v2/hook/{hook}")
@@ -264,7 +278,11 @@ def make_receiver_app(desk: RobotDesk) -> FastAPI:
             or not isinstance(post.get("content"), list)
         ):
             return desk._refuse(FEISHU, hook, {"code": 9499, "msg": "Bad Request", "data": {}}, 200)
-        desk._take(Received(FEISHU, hook, body, dict(request.headers), time.time()))
+        desk._take(
+            Received(
+                FEISHU, hook, body, dict(request.headers), dict(request.query_params), time.time()
+            )
+        )
         return _json(
             {
                 "code": 0,
@@ -302,7 +320,11 @@ def make_receiver_app(desk: RobotDesk) -> FastAPI:
             desk.seen_ids.add((name, key))
         if repeat:  # taken before: say yes, do nothing
             return _json({"received": key, "duplicate": True})
-        desk._take(Received(WEBHOOK, name, body, dict(request.headers), time.time()))
+        desk._take(
+            Received(
+                WEBHOOK, name, body, dict(request.headers), dict(request.query_params), time.time()
+            )
+        )
         return _json({"received": key, "duplicate": False})
 
     @app.get("/_recv/messages")
