@@ -1,13 +1,15 @@
-"""`orderhub recipients list | add | set | test`: who alerts go to."""
+"""`orderhub recipients list | add | set | test`: who alerts go to; `orderhub simulate receivers`:
+local stand-ins for every alert channel, for a demo."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from orderhub.cli.channels import CLI
+from orderhub.cli.channels import CLI, simulate_app
 from orderhub.cli.core import _fail, _hub, app, console
 from orderhub.domain.notifications import SIGNED_KINDS, Recipient, masked_address, recipient_kind
 from orderhub.errors import OrderHubError
@@ -133,3 +135,74 @@ def test_recipient(code: str) -> None:
     said = f"{result.detail} ({result.code})" if result.code else result.detail
     verb = "refused" if result.outcome is Outcome.REFUSED else "not delivered (would be retried)"
     raise _fail(f"test notice to {code} {verb}: {said}")
+
+
+DEMO_SECRET = "demo-signing-secret"
+DEMO_DINGTALK_SECRET = "SECdemo-signing-secret"
+
+
+@simulate_app.command("receivers")
+def simulate_receivers(
+    smtp_port: Annotated[int, typer.Option(help="the SMTP server's port")] = 8025,
+    http_port: Annotated[int, typer.Option(help="the robots' and webhook's port")] = 9201,
+) -> None:
+    """Serve a local SMTP server and WeCom, DingTalk, Feishu and webhook receivers on 127.0.0.1,
+    print how to point OrderHub at them, then every message they take."""
+    try:
+        from orderhub.integrations.notifications.receivers import start_receivers
+    except ImportError:  # aiosmtpd is a development dependency
+        raise _fail("the local receivers need the dev extra: pip install -e '.[dev]'") from None
+    with start_receivers(smtp_port=smtp_port, http_port=http_port) as local:
+        addresses = {
+            "wecom": (local.wecom("demo"), ""),
+            "dingtalk": (local.dingtalk("demo", secret=DEMO_DINGTALK_SECRET), DEMO_DINGTALK_SECRET),
+            "feishu": (local.feishu("demo", secret=DEMO_SECRET), DEMO_SECRET),
+            "webhook": (local.webhook("demo", secret=DEMO_SECRET), DEMO_SECRET),
+        }
+        console.print(
+            f"SMTP on {local.smtp_host}:{local.smtp_port}: serve OrderHub with "
+            f"ORDERHUB_SMTP_HOST={local.smtp_host} ORDERHUB_SMTP_PORT={local.smtp_port} "
+            "ORDERHUB_SMTP_STARTTLS=false",
+            soft_wrap=True,
+        )
+        console.print("Add recipients (secrets are asked for; the receivers know these):")
+        console.print(
+            "  orderhub recipients add demo-mail --kind email --address ops@demo.example",
+            soft_wrap=True,
+        )
+        for kind, (address, signing) in addresses.items():
+            flag = " --secret" if signing else ""
+            hint = f"   # secret: {signing}" if signing else ""
+            console.print(
+                f"  orderhub recipients add demo-{kind} --kind {kind} --address '{address}'"
+                f"{flag}{hint}",
+                soft_wrap=True,
+            )
+        _print_arrivals(local)
+
+
+def _print_arrivals(local: Any) -> None:
+    seen_mail = seen_robot = 0
+    try:
+        while True:
+            for mail in local.mailbox.messages[seen_mail:]:
+                console.print(f"email to {', '.join(mail.recipients)}: {mail.subject}")
+            for message in local.desk.received[seen_robot:]:
+                console.print(f"{message.channel} {message.robot}: {_title_of(message.body)}")
+            seen_mail, seen_robot = len(local.mailbox.messages), len(local.desk.received)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return
+
+
+def _title_of(body: dict[str, Any]) -> str:
+    """The heading of a robot's or webhook's message, whatever its format."""
+    if "notice" in body:
+        return str(body["notice"].get("title", ""))
+    markdown = body.get("markdown") or {}
+    if "title" in markdown:
+        return str(markdown["title"])
+    if "content" in markdown:
+        return str(markdown["content"]).split("\n")[0].lstrip("# ")
+    post = ((body.get("content") or {}).get("post") or {}).get("zh_cn") or {}
+    return str(post.get("title", ""))

@@ -124,16 +124,19 @@ class LocalReceivers:
 
 
 @contextmanager
-def start_receivers(*, slow_s: float = 10.0) -> Iterator[LocalReceivers]:
-    """An SMTP server and the HTTP receivers on 127.0.0.1, stopped when the block ends."""
+def start_receivers(
+    *, slow_s: float = 10.0, smtp_port: int = 0, http_port: int = 0
+) -> Iterator[LocalReceivers]:
+    """An SMTP server and the HTTP receivers on 127.0.0.1 (free ports unless given), stopped
+    when the block ends."""
     from aiosmtpd.controller import Controller
 
     mailbox = Mailbox()
-    host, port = "127.0.0.1", free_port()
+    host, port = "127.0.0.1", smtp_port or free_port()
     controller = Controller(mailbox, hostname=host, port=port)
     controller.start()
     desk = RobotDesk(slow_s=slow_s)
-    http = RunningServer(make_receiver_app(desk)).start()
+    http = RunningServer(make_receiver_app(desk), port=http_port).start()
     try:
         yield LocalReceivers(mailbox, host, port, desk, http)
     finally:
