@@ -351,3 +351,28 @@ def test_the_webhook_body_is_the_notice_and_verifies_with_the_documented_recipe(
     assert not verify(WEBHOOK_SECRET, stamp, raw + b" ", signature, now_s=float(stamp))
     assert not verify(WEBHOOK_SECRET, stamp, raw, signature, now_s=float(stamp) + 301)
     assert parse_qs(urlsplit(message.body["notice"]["link"]).query) == {"rule": ["1"]}
+
+
+# The local server takes AUTH over plain SMTP (it is on 127.0.0.1); aiosmtpd warns about that.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_email_logs_in_when_the_server_wants_it_and_a_refused_login_is_retried_naming_the_settings(
+    database_url: str, clock: MovableClock
+) -> None:
+    with start_receivers(smtp_login=("alerts", "s3cret")) as local:
+        with notify_hub(
+            database_url, local, clock=clock, smtp_username="alerts", smtp_password="wrong"
+        ) as hub:
+            recipient = add_recipient(hub, local, K.EMAIL)
+            send_notice(hub, recipient.code)
+            relay(hub).run_once()
+            (row,) = outbox_rows(hub, recipient.code)
+            assert row["status"] == "pending"
+            assert "ORDERHUB_SMTP_PASSWORD" in row["last_error"]
+        with notify_hub(
+            database_url, local, clock=clock, smtp_username="alerts", smtp_password="s3cret"
+        ) as hub:
+            recipient = add_recipient(hub, local, K.EMAIL)
+            send_notice(hub, recipient.code)
+            relay(hub).run_once()
+            assert _status(hub, recipient.code) == ["delivered"]
+            assert len(arrived(local, recipient)) == 1

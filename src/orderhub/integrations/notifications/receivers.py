@@ -98,6 +98,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _authenticator(user: str, password: str) -> Any:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            user.encode(),
+            password.encode(),
+        )
+        # handled=False: the server answers a failure itself (535 5.7.8).
+        return AuthResult(success=ok, handled=False)
+
+    return check
+
+
 @dataclass
 class LocalReceivers:
     mailbox: Mailbox
@@ -125,15 +139,27 @@ class LocalReceivers:
 
 @contextmanager
 def start_receivers(
-    *, slow_s: float = 10.0, smtp_port: int = 0, http_port: int = 0
+    *,
+    slow_s: float = 10.0,
+    smtp_port: int = 0,
+    http_port: int = 0,
+    smtp_login: tuple[str, str] | None = None,
 ) -> Iterator[LocalReceivers]:
     """An SMTP server and the HTTP receivers on 127.0.0.1 (free ports unless given), stopped
-    when the block ends."""
+    when the block ends. With `smtp_login`, the SMTP server wants AUTH with that user and
+    password (over plain SMTP: it is a local test server) and refuses others with 535."""
     from aiosmtpd.controller import Controller
 
     mailbox = Mailbox()
     host, port = "127.0.0.1", smtp_port or free_port()
-    controller = Controller(mailbox, hostname=host, port=port)
+    login: dict[str, Any] = {}
+    if smtp_login is not None:
+        login = {
+            "authenticator": _authenticator(*smtp_login),
+            "auth_required": True,
+            "auth_require_tls": False,
+        }
+    controller = Controller(mailbox, hostname=host, port=port, **login)
     controller.start()
     desk = RobotDesk(slow_s=slow_s)
     http = RunningServer(make_receiver_app(desk), port=http_port).start()
