@@ -2,7 +2,8 @@
 
 One run measures, each on its own fresh SQLite file:
   raw      plain `sqlite3`, the same schema and pragmas, exactly the rows `create_order` leaves
-           (order, lines, tags, two timeline events, two outbox messages), one BEGIN...COMMIT each
+           (order, lines, tags, two timeline events, two outbox messages, the finished stay in
+           paid), one BEGIN...COMMIT each
   service  `services.orders.create_order` in a loop, no HTTP; SQL statements counted per order
   http     POST /api/v1/orders through uvicorn (subprocess, one worker), driven by wrk; then wrk
            again, throttled to half that rate, for the p99 latency
@@ -40,7 +41,14 @@ from orderhub.passwords import Argon2Hasher
 from orderhub.services import accounts
 from orderhub.services.orders import create_order
 from orderhub.storage.database import make_engine, migrate
-from orderhub.storage.tables import order_events, order_lines, order_tags, orders, outbox
+from orderhub.storage.tables import (
+    order_events,
+    order_lines,
+    order_tags,
+    orders,
+    outbox,
+    state_stays_pending,
+)
 
 FULL_ORDERS, QUICK_ORDERS = 20_000, 1_000
 FULL_DURATION_S, QUICK_DURATION_S = 20.0, 3.0
@@ -127,6 +135,7 @@ def raw_writer(
     conn.execute("PRAGMA foreign_keys=ON")
     sql_order, sql_lines, sql_tags = _insert(orders), _insert(order_lines), _insert(order_tags)
     sql_events, sql_outbox = _insert(order_events), _insert(outbox)
+    sql_stay = _insert(state_stays_pending)
     columns = [c.name for c in orders.c if c.name != "id"]
     body = order_body("{{NO}}")
     a, r = body["amounts"], body["receiver"]
@@ -149,6 +158,7 @@ def raw_writer(
         "version": 1,  # inserted already in review: one INSERT, no UPDATE
     }
     row = [template[name] for name in columns]
+    tags = template["tags"]
     no_at, updated_at = columns.index("channel_order_no"), columns.index("updated_at")
     state_since = columns.index("state_since")
     lines = [
@@ -193,11 +203,17 @@ def raw_writer(
                 "correlation_id": None,
             }
             message = (str(uuid.uuid4()), event_type, str(order_id), json.dumps(payload))
-            # Kept as the record (no broker configured): target, order, priority, then the
-            # delivery columns a relay would fill.
-            messages.append((*message, ts, "kept", 0, ts, "events", order_id, 0, None, None, None))
+            # Kept as the record (no broker configured): target, order, priority, its place in
+            # the line (ranked_at: priority 0, so its own time), then the delivery columns a
+            # relay would fill.
+            messages.append(
+                (*message, ts, "kept", 0, ts, "events", order_id, 0, ts, None, None, None)
+            )
         cur.executemany(sql_events, events)
         cur.executemany(sql_outbox, messages)
+        # The stay in paid that the automatic submit_review ended (0 s), for the dwell report.
+        stay = ("state", "paid", ts, ts, 0.0, body["channel"], body["shop"], None, "normal", tags)
+        cur.executemany(sql_stay, [(order_id, *stay)])
         cur.execute("COMMIT")
 
     return one, conn
@@ -316,14 +332,16 @@ def run_writers(
 def compare_rows(raw_url: str, service_url: str) -> list[str]:
     """Differences between what raw and the service stored (ids, times, message ids masked)."""
     volatile = {"id", "order_id", "updated_at", "at", "message_id", "aggregate_id"}
-    volatile |= {"created_at", "next_attempt_at", "state_since"}
+    volatile |= {"created_at", "next_attempt_at", "state_since", "entered_at", "left_at"}
+    volatile.add("ranked_at")  # the outbox's place in the line: a time
     problems: list[str] = []
     snapshots = []
     for url in (raw_url, service_url):
         conn = sqlite3.connect(url.removeprefix("sqlite:///"))
         conn.row_factory = sqlite3.Row
         snap: dict[str, Any] = {}
-        for table in ("orders", "order_lines", "order_tags", "order_events", "outbox"):
+        tables = ("orders", "order_lines", "order_tags", "order_events", "outbox")
+        for table in (*tables, "state_stays_pending"):
             rows = [dict(x) for x in conn.execute(f"SELECT * FROM {table} ORDER BY rowid")]
             for x in rows:
                 for key in volatile & x.keys():

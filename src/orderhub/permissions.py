@@ -60,6 +60,8 @@ class Permission(StrEnum):
     # Listings on the channels and each shop's stock rule (what share of stock it shows).
     LISTING_READ = "listing.read"
     LISTING_MANAGE = "listing.manage"
+    # Reports over many orders: dwell times and the slowest step (the bottleneck report).
+    REPORT_READ = "report.read"
     # Who alerts go to (email, chat robots, webhooks): see them; add, change and test them.
     RECIPIENT_READ = "recipient.read"
     RECIPIENT_MANAGE = "recipient.manage"
@@ -122,6 +124,7 @@ ROLES: dict[str, frozenset[Permission]] = {
             P.ORDER_SPLIT,
             P.ORDER_MERGE,
             P.TOKEN_MANAGE,
+            P.REPORT_READ,
             P.RECIPIENT_READ,
         }
     ),
@@ -135,6 +138,7 @@ ROLES: dict[str, frozenset[Permission]] = {
             P.STOCK_ADJUST,
             P.WAREHOUSE_READ,
             P.OUTBOX_READ,
+            P.REPORT_READ,
         }
     ),
     "customer_service": frozenset(
@@ -147,6 +151,7 @@ ROLES: dict[str, frozenset[Permission]] = {
             P.ORDER_RAISE_EXCEPTION,
             P.ORDER_CANCEL,
             P.ORDER_INTERCEPT,
+            P.REPORT_READ,
         }
     ),
     # A sales agent or an integration account: sends orders in and reads them back.

@@ -214,6 +214,9 @@ class OrderOut(BaseModel):
     updated_at: datetime | None
     # When it entered its current status.
     state_since: datetime | None = None
+    # When the warehouse last took it, and when it shipped.
+    handed_off_at: datetime | None = None
+    shipped_at: datetime | None = None
     version: int
     allowed_actions: list[str]
 
@@ -282,6 +285,8 @@ class OrderOut(BaseModel):
             paid_at=order.paid_at,
             updated_at=order.updated_at,
             state_since=order.state_since,
+            handed_off_at=order.handed_off_at,
+            shipped_at=order.shipped_at,
             version=order.version,
             parcel_mode=order.parcel_mode,
             never_merge=order.never_merge,

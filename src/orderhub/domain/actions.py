@@ -191,9 +191,12 @@ def apply(
         order.transaction_no = params.get("transaction_no") or order.transaction_no
     elif action is Action.ALLOCATE and params.get("warehouse"):
         order.warehouse = str(params["warehouse"])
+    elif action is Action.SEND_TO_WAREHOUSE:
+        order.handed_off_at = at
     elif action is Action.SHIP:
         order.carrier = str(params["carrier"])
         order.tracking_no = str(params["tracking_no"])
+        order.shipped_at = at
     if target is not order.status:
         order.state_since = at
     order.status = target

@@ -128,6 +128,10 @@ class Order:
     # When the order entered its current status (that event's time): dwell and SLA clocks start
     # here. None only for an order not yet opened.
     state_since: datetime | None = None
+    # When it was last handed to its warehouse and when it shipped: the milestones the dwell
+    # report measures the hops between systems by (paid_at -> handed_off_at -> shipped_at).
+    handed_off_at: datetime | None = None
+    shipped_at: datetime | None = None
     id: int | None = None
     buyer_id: str | None = None
     buyer_nick: str | None = None

@@ -13,6 +13,7 @@ from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.services.ports import Clock, Command, FlowPolicy, SystemClock
 from orderhub.storage.accounts import SqlTokenRepository, SqlUserRepository
+from orderhub.storage.bottlenecks import SqlBottleneckRepository
 from orderhub.storage.catalogue import SqlCatalogueRepository
 from orderhub.storage.channel_records import SqlPayloadRepository, SqlQuarantineRepository
 from orderhub.storage.custom_fields import (
@@ -30,6 +31,7 @@ from orderhub.storage.outbox import INSERT_MESSAGES, SqlOutboxRepository, comman
 from orderhub.storage.parcels import SqlParcelRepository
 from orderhub.storage.rules import RuleCache, SqlRuleRepository
 from orderhub.storage.shops import SqlShopRepository
+from orderhub.storage.stays import StayRecorder
 from orderhub.storage.stock_push import SqlListingRepository
 from orderhub.storage.warehouses import SqlWarehouseRepository
 
@@ -61,6 +63,8 @@ class SqlUnitOfWork:
         self._conn: Connection | None = None
         self._events: list[tuple[Order, OrderEvent]] = []
         self._commands: list[Command] = []
+        # The stays and hops the recorded events end (the dwell report), written at commit.
+        self._stays = StayRecorder()
 
     def __enter__(self) -> Self:
         queue = None if self.read_only else writer_queue(self._engine)
@@ -77,6 +81,7 @@ class SqlUnitOfWork:
             raise
         self._conn = conn
         self._events, self._commands = [], []
+        self._stays.clear()
         self.orders = SqlOrderRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, self.clock)
         self.custom_fields = CachedCustomFieldRepository(
@@ -94,6 +99,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(conn)
         self.parcels = SqlParcelRepository(conn)
         self.recipients = SqlRecipientRepository(conn, self._cipher)
+        self.bottlenecks = SqlBottleneckRepository(conn)
         self.listings = SqlListingRepository(conn)
         self.rules = SqlRuleRepository(conn, self._rule_cache)
         return self
@@ -122,6 +128,7 @@ class SqlUnitOfWork:
 
     def record(self, order: Order, event: OrderEvent) -> None:
         self._events.append((order, event))
+        self._stays.note(order, event)
 
     def send(self, command: Command) -> None:
         self._commands.append(command)
@@ -150,6 +157,7 @@ class SqlUnitOfWork:
                     )
             conn.execute(INSERT_EVENTS, rows)
             self._events = []
+            self._stays.write(conn)
         if self._commands:
             now = self.clock.now()
             messages.extend(command_row(c, now) for c in self._commands)
@@ -170,6 +178,7 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self._events, self._commands = [], []
+        self._stays.clear()
         self.connection.rollback()
 
 

@@ -13,6 +13,7 @@ import structlog
 
 from orderhub.bootstrap import Hub
 from orderhub.domain.shops import Shop
+from orderhub.services.bottlenecks import settle
 from orderhub.services.channel_sync import pull_shop, reconcile_shop
 from orderhub.services.fulfilment.parcels import merge_waiting
 from orderhub.services.fulfilment.warehouse_reports import pull_stock
@@ -90,7 +91,17 @@ class Scheduler:
                     review_required=self.hub.settings.review_required,
                 )
                 ran += 1
-        return ran + self._pull_stock(now) + self._sync_listings(shops, now) + self._merge()
+        ran += self._pull_stock(now) + self._sync_listings(shops, now) + self._merge()
+        return ran + self._settle_stays()
+
+    def _settle_stays(self) -> int:
+        """Stays ended since the last tick into the dwell report's tables (a read when none)."""
+        try:
+            moved = settle(self.hub.uow)
+        except Exception:
+            log.exception("settling stays failed; trying again next tick")
+            return 0
+        return 1 if moved else 0
 
     def _merge(self) -> int:
         """The merge round (ORDERHUB_AUTO_MERGE): one buyer's orders waiting for the same

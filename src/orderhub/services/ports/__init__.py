@@ -10,6 +10,7 @@ from orderhub.domain.accounts import ApiToken, User
 from orderhub.domain.orders import CustomFieldDef, Order
 from orderhub.domain.rule_sets import RuleSet, RuleSetKind
 from orderhub.domain.timeline import OrderEvent
+from orderhub.services.ports.bottlenecks import BottleneckRepository
 from orderhub.services.ports.channels import (
     CatalogueRepository,
     ChannelClient,
@@ -204,6 +205,9 @@ class UnitOfWork(Protocol):
     def recipients(self) -> RecipientRepository: ...
 
     @property
+    def bottlenecks(self) -> BottleneckRepository: ...
+
+    @property
     def flow(self) -> FlowPolicy: ...
 
     @property
@@ -241,6 +245,7 @@ class PasswordHasher(Protocol):
 
 
 __all__ = [
+    "BottleneckRepository",
     "CallbackRejected",
     "CatalogueRepository",
     "ChannelClient",

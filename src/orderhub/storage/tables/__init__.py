@@ -2,6 +2,11 @@
 
 from orderhub.storage.tables.accounts import api_tokens, idempotency_keys, users
 from orderhub.storage.tables.base import Id, UTCDateTime, metadata
+from orderhub.storage.tables.bottlenecks import (
+    state_stay_tags,
+    state_stays,
+    state_stays_pending,
+)
 from orderhub.storage.tables.channels import (
     channel_payloads,
     product_components,
@@ -54,6 +59,9 @@ __all__ = [
     "rule_sets",
     "shops",
     "sku_mappings",
+    "state_stay_tags",
+    "state_stays",
+    "state_stays_pending",
     "stock_changes",
     "stock_levels",
     "stock_movements",

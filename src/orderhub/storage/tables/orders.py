@@ -71,6 +71,9 @@ orders = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # When it entered its current status: how long it has waited there (dwell, SLA checks).
     Column("state_since", UTCDateTime),
+    # Last handed to the warehouse, and shipped: where the dwell report's hops start.
+    Column("handed_off_at", UTCDateTime),
+    Column("shipped_at", UTCDateTime),
     Column("version", Integer, nullable=False),
     # The channel's own modified time and status word of the version applied last: an update
     # no newer than this is ignored (never moves the order backwards).
