@@ -87,12 +87,18 @@ def serve(
     host = host or hub.settings.host
     port = port or hub.settings.port
     if simulators:
-        from orderhub.integrations.channels.simulate import DEMO_SIMULATOR_PORT, start_simulators
+        from orderhub.integrations.channels.simulate import (
+            DEMO_SIMULATOR_PORT,
+            restart_safe_serial,
+            start_simulators,
+        )
 
         running = start_simulators(
             first_port=DEMO_SIMULATOR_PORT,
             rate_per_s=hub.settings.simulator_rate,
             webhook_url=lambda name: f"http://{host}:{port}/api/v1/webhooks/{name}/{name}-demo",
+            # the database keeps the orders of the simulators' earlier runs
+            number_from=restart_safe_serial(),
         )
         for name, server in running.items():
             console.print(f"simulator {name}: {server.url}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -25,15 +26,25 @@ def simulator_urls(first_port: int = DEMO_SIMULATOR_PORT) -> dict[str, str]:
     }
 
 
+def restart_safe_serial(at: float | None = None) -> int:
+    """Where a restarted simulator starts numbering: 100,000 numbers per minute of the clock
+    (wrapping after about a week), so orders of an earlier run kept in the database are not
+    numbered again unless that run made 100,000 orders for every minute between the starts."""
+    minute = int((time.time() if at is None else at) // 60)
+    return minute % 10_000 * 100_000
+
+
 def start_simulators(
     *,
     first_port: int = 9101,
     rate_per_s: float = 0.0,
     webhook_url: Callable[[str], str | None] | None = None,
+    number_from: int = 0,
 ) -> dict[str, RunningServer]:
     """Start each known channel's simulator on consecutive ports (free ones when `first_port` is
     0); with `rate_per_s` > 0, a
-    thread makes that many new orders a second on each and moves some older ones on."""
+    thread makes that many new orders a second on each and moves some older ones on.
+    `number_from`: each numbers its orders after it (`restart_safe_serial()` for the demo)."""
     running: dict[str, RunningServer] = {}
     for offset, (name, spec) in enumerate(sorted(channels().items())):
         options = SimulatorOptions(
@@ -44,7 +55,10 @@ def start_simulators(
             webhook_url=webhook_url(name) if webhook_url else None,
         )
         port = first_port + offset if first_port else 0  # 0: any free port
-        running[name] = RunningServer(spec.make_simulator(options), port=port).start()
+        simulator = spec.make_simulator(options)
+        if number_from:
+            simulator.state.store.number_from(number_from)
+        running[name] = RunningServer(simulator, port=port).start()
     if rate_per_s > 0:
         threading.Thread(
             target=_flow, args=(running, rate_per_s), daemon=True, name="simulated-orders"

@@ -5,6 +5,8 @@ channel-neutral `SimOrder`s, renders them in its own protocol (field names, stat
 and time formats, signing, paging) and mounts `control_router` for tests and the demo:
 
     POST /_sim/orders   {"count": 50}            create orders now (webhooks fire for push channels)
+                        {"paid": false}           ...each one waiting for its payment
+    POST /_sim/orders/{no}/pay                    the buyer pays one order now
     POST /_sim/advance  {"count": 20}            move orders on: pay, ship, complete, cancel, refund
     PUT  /_sim/faults   {"rate_429": 0.1, ...}   what to inject from now on
     POST /_sim/orders/{no}/refund                 refund (close) one order now

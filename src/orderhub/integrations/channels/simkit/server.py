@@ -53,6 +53,8 @@ def fault_middleware(
 class _Count(BaseModel):
     count: int = Field(1, ge=1, le=100_000)
     ship: bool = True
+    # New orders only: None lets most buyers pay at once; False leaves each one to /pay.
+    paid: bool | None = None
 
 
 def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None = None) -> APIRouter:
@@ -62,11 +64,24 @@ def control_router(store: SimStore, visible: Callable[[SimOrder], bool] | None =
 
     @router.post("/orders")
     def create(body: _Count) -> dict[str, Any]:
-        return {"created": [o.no for o in store.create(body.count)]}
+        return {"created": [o.no for o in store.create(body.count, paid=body.paid)]}
 
     @router.post("/advance")
     def advance(body: _Count) -> dict[str, Any]:
         return {"moved": [o.no for o in store.advance(body.count, ship=body.ship)]}
+
+    @router.post("/orders/{no}/pay")
+    def pay(no: str) -> Response:
+        """The buyer pays one order now (the push channels send their webhook for it)."""
+        if no not in store.orders:
+            return Response(status_code=404)
+        order = store.pay(no)
+        if order is None:
+            return Response(status_code=409)
+        return Response(
+            json.dumps({"no": order.no, "version": order.version, "state": order.state.value}),
+            media_type="application/json",
+        )
 
     @router.post("/orders/{no}/refund")
     def refund(no: str) -> Response:

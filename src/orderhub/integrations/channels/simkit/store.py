@@ -94,7 +94,15 @@ class SimStore:
             listener(order, topic)
         return order
 
-    def create(self, count: int) -> list[SimOrder]:
+    def number_from(self, serial: int) -> None:
+        """Number new orders after `serial`: a simulator started again beside the same database
+        must not hand out the numbers of the orders its last run left there."""
+        with self._lock:
+            self._serial = max(self._serial, serial)
+
+    def create(self, count: int, *, paid: bool | None = None) -> list[SimOrder]:
+        """`paid` None: most buyers pay at once, as on an ordinary day; False: every order waits
+        for its payment (`pay`), True: every order is paid as it is placed."""
         made = []
         for _ in range(count):
             with self._lock:
@@ -104,10 +112,19 @@ class SimStore:
             if self.faults.roll("late_commit"):
                 at -= timedelta(seconds=self.faults.late_commit_s)
             order = self.factory.make(no, at)
-            if self.factory.rng.random() < 0.85:  # most buyers pay at once
+            pays_now = self.factory.rng.random() < 0.85 if paid is None else paid
+            if pays_now:
                 order = replace(order, state=ChannelState.PAID, paid_at=at)
             made.append(self._save(order, "create"))
         return made
+
+    def pay(self, no: str) -> SimOrder | None:
+        """The buyer pays `no` now; None when it is not waiting for a payment."""
+        with self._lock:
+            order = self.orders.get(no)
+            if order is None or order.state is not ChannelState.AWAITING_PAYMENT:
+                return None
+            return self.change(no, state=ChannelState.PAID, paid_at=self.now())
 
     def change(self, no: str, **changes: Any) -> SimOrder:
         with self._lock:

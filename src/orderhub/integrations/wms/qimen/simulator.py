@@ -9,7 +9,12 @@ Control routes for tests and the demo:
     GET     /_sim/outbound   every outbound order: status, carrier, tracking no; create counts
     GET/PUT /_sim/stock      on-hand per SKU; a PUT {"SKU": qty} sets it and reports it
     GET     /_sim/callbacks  callbacks pending, delivered, failed attempts, duplicates sent
+    POST    /_sim/ship       ship the longest-waiting orders now ({"count": 10}); with
+                             {"callback": false} their deliveryorder.confirm payloads are
+                             answered for the caller to deliver (a load generator) instead
     POST    /_sim/flush      wait (up to ?timeout_s=10) until every callback due is delivered
+    POST    /_sim/pick       a pick wave now ({"count": 10}, default `pick_wave`): the most
+                             urgent orders of the pick queue (simqueue.py) are picked, in order
 """
 
 from __future__ import annotations
@@ -24,17 +29,28 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from pydantic import BaseModel, Field
 
 from orderhub.domain.warehouses import WmsCredentials
 from orderhub.integrations.channels.simkit import RunningServer, fault_middleware
 from orderhub.integrations.wms.qimen import protocol as qm
 from orderhub.integrations.wms.qimen.signing import verify
 from orderhub.integrations.wms.qimen.simstate import WarehouseBooks, WmsSimOptions
-from orderhub.integrations.wms.qimen.simworker import CallbackSender, OrderMover
+from orderhub.integrations.wms.qimen.simworker import CallbackSender, OrderMover, confirmation
 
 __all__ = ["WmsSimOptions", "make_wms_simulator", "start_wms_simulator"]
 
 TIMESTAMP_TOLERANCE = timedelta(minutes=10)
+
+
+class ShipNow(BaseModel):
+    count: int = Field(1, ge=1, le=10_000)
+    # False: answer the deliveryorder.confirm payloads instead of sending them
+    callback: bool = True
+
+
+class PickNow(BaseModel):
+    count: int | None = Field(None, ge=1, le=10_000)
 
 
 class _Refused(Exception):
@@ -252,6 +268,20 @@ def make_wms_simulator(options: WmsSimOptions) -> FastAPI:
     @app.get("/_sim/callbacks")
     def callbacks() -> dict[str, int]:
         return wms.sender.stats()
+
+    @app.post("/_sim/ship")
+    def ship(body: ShipNow) -> dict[str, Any]:
+        shipped = wms.books.ship_next(body.count)
+        confirmations = [confirmation(o, options.warehouse_code) for o in shipped]
+        if body.callback:
+            for payload in confirmations:
+                wms.sender.enqueue(qm.CONFIRM, payload)
+            return {"shipped": [o.code for o in shipped]}
+        return {"shipped": [o.code for o in shipped], "confirmations": confirmations}
+
+    @app.post("/_sim/pick")
+    def pick(body: PickNow) -> dict[str, Any]:
+        return {"picked": wms.mover.wave(body.count), "waiting": len(wms.mover.pick_queue)}
 
     @app.post("/_sim/flush")
     def flush(timeout_s: float = 10.0) -> dict[str, Any]:
