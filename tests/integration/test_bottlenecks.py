@@ -1,112 +1,37 @@
-"""The bottleneck report on a known data set, through the real services (SQLite and PostgreSQL).
-
-Ten paid orders wait i x 10 minutes in review and i hours at the warehouse (i = 1..10), so every
-percentile is known by hand (nearest rank: p50 of ten is the 5th, p90 the 9th, p99 the 10th).
-"""
+"""The bottleneck report on a known data set (bottlenecks_kit.py), through the real services,
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Table, func, select
 
 from orderhub.bootstrap import Hub
 from orderhub.domain.actors import Actor
-from orderhub.domain.bottlenecks import Segment, StepFigures
-from orderhub.domain.orders import PaymentStatus
-from orderhub.domain.transitions import Action
+from orderhub.domain.bottlenecks import BottleneckReport, Segment, StepFigures
 from orderhub.errors import PermissionDenied, ValidationFailed
 from orderhub.permissions import permissions_of
-from orderhub.services import bottlenecks, orders
+from orderhub.services import bottlenecks
+from orderhub.storage.tables import state_stay_tags, state_stays, state_stays_pending
+from orderhub.worker.scheduler import Scheduler
 from tests.conftest import SETUP_ADMIN
-from tests.factories import T0, an_order
-from tests.unit.fakes import FakeClock
-
-H = 3600.0
-
-
-@dataclass
-class Flow:
-    hub: Hub
-    clock: FakeClock
-    ids: dict[int, int]
-
-
-def _create(hub: Hub, no: int, **changes: Any) -> int:
-    order = an_order(channel_order_no=f"B-{no}", payment_status=PaymentStatus.PAID, **changes)
-    created = orders.create_order(hub.uow(), order, actor=SETUP_ADMIN, review_required=True)
-    assert created.order.id is not None
-    return created.order.id
-
-
-def _act(hub: Hub, order_id: int, action: Action, **kwargs: Any) -> None:
-    orders.apply_action(
-        hub.uow(), order_id, action, actor=SETUP_ADMIN, review_required=True, **kwargs
-    )
-
-
-def _run(
-    hub: Hub, clock: FakeClock, steps: list[tuple[datetime, int, Action, dict[str, Any]]]
-) -> None:
-    for at, order_id, action, kwargs in sorted(steps, key=lambda s: s[0]):
-        clock.at = at
-        _act(hub, order_id, action, **kwargs)
+from tests.factories import T0
+from tests.integration.bottlenecks_kit import Flow, H, make_flow
 
 
 @pytest.fixture
-def flow(hub: Hub) -> Iterator[Flow]:
-    """Orders 1..10 through review and the warehouse; 11 held and released; 12 in exception."""
-    clock = FakeClock(T0)
-    hub.uow.clock = clock
-    ids = {
-        i: _create(
-            hub,
-            i,
-            shop="east" if i % 2 else "west",
-            tags=("vip",) if i % 2 == 0 else (),
-        )
-        for i in range(1, 13)
-    }
-    steps: list[tuple[datetime, int, Action, dict[str, Any]]] = []
-    for i in range(1, 11):
-        approved = T0 + timedelta(minutes=10 * i)
-        handed = approved + timedelta(minutes=2)
-        warehouse = "WH1" if i <= 5 else "WH2"
-        steps += [
-            (approved, ids[i], Action.APPROVE, {}),
-            (
-                approved + timedelta(minutes=1),
-                ids[i],
-                Action.ALLOCATE,
-                {"params": {"warehouse": warehouse}},
-            ),
-            (handed, ids[i], Action.SEND_TO_WAREHOUSE, {}),
-            (
-                handed + timedelta(hours=i),
-                ids[i],
-                Action.SHIP,
-                {"params": {"carrier": "SF", "tracking_no": f"SF{i}"}},
-            ),
-        ]
-    steps += [
-        (T0 + timedelta(minutes=5), ids[11], Action.HOLD, {"reason_code": "risk"}),
-        (T0 + timedelta(minutes=65), ids[11], Action.RELEASE, {}),
-        (T0 + timedelta(minutes=10), ids[12], Action.RAISE_EXCEPTION, {"reason_code": "other"}),
-        (T0 + timedelta(minutes=40), ids[12], Action.RESOLVE, {}),
-    ]
-    _run(hub, clock, steps)
-    clock.at = T0 + timedelta(hours=12)
-    yield Flow(hub, clock, ids)
+def flow(hub: Hub) -> Flow:
+    return make_flow(hub)
 
 
 def _by_step(figures: list[StepFigures]) -> dict[str, StepFigures]:
     return {f.step: f for f in figures if f.segment is None}
 
 
-def _report(flow: Flow, **kwargs: Any) -> bottlenecks.BottleneckReport:
+def _report(flow: Flow, **kwargs: Any) -> BottleneckReport:
     return bottlenecks.report(flow.hub.uow, actor=SETUP_ADMIN, **kwargs)
 
 
@@ -188,3 +113,21 @@ def test_the_report_needs_report_read_and_says_what_is_wrong_with_its_input(
     with pytest.raises(ValidationFailed, match="neither a state nor a hop"):
         _report(flow, steps=["lost"])
     assert Segment("order_type") is Segment.ORDER_TYPE
+
+
+def _count(hub: Hub, table: Table) -> int:
+    with hub.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_stays_wait_pending_until_the_worker_settles_them_into_the_report(hub: Hub) -> None:
+    make_flow(hub)
+    pending = _count(hub, state_stays_pending)
+    # 12 paid, 12 in review, 10 approved, 10 allocated, 10 at the warehouse, 1 held, 1 in
+    # exception; hops: 10 hand-offs, 10 shipments.
+    assert (pending, _count(hub, state_stays)) == (12 + 12 + 10 + 10 + 10 + 1 + 1 + 20, 0)
+    assert Scheduler(hub).run_due() >= 1
+    assert (_count(hub, state_stays_pending), _count(hub, state_stays)) == (0, pending)
+    # Once more under its tag, each stay of a vip order: 5 stays and 2 hops of 2, 4, 6, 8 and
+    # 10, and 12's stays in paid, in review and in exception.
+    assert _count(hub, state_stay_tags) == 5 * 7 + 3

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from orderhub.web import (
+    bottlenecks,
     i18n,
     login,
     notifications,
@@ -40,6 +41,7 @@ for feature in (
     stock_push.router,
     outbox.router,
     rules.router,
+    bottlenecks.router,
     notifications.router,
 ):
     router.include_router(feature)
