@@ -47,8 +47,7 @@ class Monitor:
 
     @property
     def since(self) -> datetime:
-        # Some channels keep whole seconds: a second's slack keeps the first orders in.
-        return self.load.started_at.replace(microsecond=0) - timedelta(seconds=1)
+        return self.load.since
 
     def read(self) -> None:
         params = {"created_from": self.since.isoformat()}
