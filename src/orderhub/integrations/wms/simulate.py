@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orderhub.domain.warehouses import WmsCredentials
 from orderhub.integrations.channels.simkit import RunningServer
+from orderhub.integrations.channels.simulate import restart_safe_serial
 from orderhub.integrations.wms.qimen.simulator import WmsSimOptions, start_wms_simulator
 
 DEMO_WAREHOUSE = "WH-MAIN"
@@ -18,8 +19,9 @@ def demo_wms_url() -> str:
 
 
 def start_demo_wms(orderhub_url: str) -> RunningServer:
-    """A WMS that picks after a minute and ships after three, like a calm day."""
-    return start_wms_simulator(
+    """A WMS that picks after a minute and ships after three, like a calm day. Its ids carry on
+    after those of its earlier runs, whose callbacks the database has already applied."""
+    server = start_wms_simulator(
         port=DEMO_WMS_PORT,
         callback_url=f"{orderhub_url}/api/v1/wms/{DEMO_WAREHOUSE}/callbacks",
         credentials=SIM_WMS_CREDENTIALS,
@@ -30,3 +32,5 @@ def start_demo_wms(orderhub_url: str) -> RunningServer:
             report_progress=True,
         ),
     )
+    server.app.state.wms.books.number_from(restart_safe_serial())
+    return server

@@ -224,6 +224,12 @@ class WarehouseBooks:
         with self.lock:
             return self._next()
 
+    def number_from(self, serial: int) -> None:
+        """Number WMS ids (and the message ids of their callbacks) after `serial`: a WMS started
+        again beside the same OrderHub must not send message ids OrderHub already applied."""
+        with self.lock:
+            self._serial = max(self._serial, serial)
+
 
 def _failed(code: str, error: str, message: str) -> dict[str, Any]:
     return {"deliveryOrderCode": code, "flag": "failure", "code": error, "message": message}
