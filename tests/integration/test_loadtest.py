@@ -170,8 +170,8 @@ def test_a_tiny_double11_run_places_pays_ships_and_judges_against_the_target(
     # every SKU counted up to what the run needs before it started
     assert set(result["restocked"]) == set(SKUS)
     named = {r["name"] for r in result["requests"]}
-    assert "orderhub: wms callback deliveryorder.confirm" in named
-    assert "orderhub: approve (batch)" in named
+    assert "orderhub: deliveryorder.confirm" in named
+    assert "orderhub: approve batch" in named
     verdict = result["verdict"]
     throughput = next(c for c in verdict["checks"] if c["name"] == "throughput")
     assert throughput["target"] == 0.5

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from orderhub.cli.core import app, console, err
@@ -95,7 +96,7 @@ def loadtest(
         bool, typer.Option(help="a review desk approves the run's orders waiting in review")
     ] = True,
     restock: Annotated[
-        bool, typer.Option(help="count the warehouse's SKUs up to what the run needs first")
+        bool, typer.Option(help="first receive the stock the run needs into the warehouse")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
@@ -155,7 +156,7 @@ def _plan(
     chosen = PROFILES[profile]
     discovery = Discovery(url, token)
     try:
-        discovery.check_server(approve=approve)
+        discovery.check_server(approve=approve, restock=restock)
         shops = discovery.shops(dict(chosen.channel_mix))
         found = discovery.warehouse(warehouse, wms_secret)
         discovery.check_wms_secret(found)
@@ -233,7 +234,9 @@ def _print(result: dict[str, Any]) -> None:
         f"run, {orders['shipped_in_orderhub']:,} shipped",
         soft_wrap=True,
     )
-    table = Table("request", "requests", "failures", "req/s", "p50 ms", "p99 ms", "max ms")
+    table = Table(
+        "request", "requests", "failed", "req/s", "p50 ms", "p99 ms", "max ms", box=box.SIMPLE_HEAD
+    )
     for row in [*result["requests"], result["orderhub_requests"], result["all_requests"]]:
         table.add_row(
             row["name"],

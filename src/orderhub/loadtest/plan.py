@@ -29,15 +29,18 @@ NEEDED_PERMISSIONS = {
     "order.read": "read the backlog (GET /api/v1/orders/counts)",
     "shop.read": "find the shops (GET /api/v1/shops)",
     "warehouse.read": "find the warehouse (GET /api/v1/warehouses)",
+    "stock.read": "read the warehouse's stock (GET /api/v1/stock)",
 }
 APPROVE_PERMISSION = "order.approve"
+RESTOCK_PERMISSION = "stock.adjust"
 HOW_TO_TOKEN = "make one with `orderhub create-token admin --name loadtest` and pass it as --token"
 HOW_TO_SERVE = (
     "start it with `make run` (or `orderhub migrate && orderhub demo && orderhub serve "
     "--simulators`)"
 )
-# Units per expected order a restock counts each SKU at: an order holds 1-3 of the 8 demo SKUs,
-# 1-3 of each (about 0.5 units of a given SKU on average, 0.75 with the combo's parts).
+# Units per expected order a restock makes available of each SKU: an order holds 1-3 of the 8
+# demo SKUs, 1-3 of each (about 0.5 units of a given SKU on average, 0.75 with the combo's
+# parts), so 3 leaves room to spare.
 RESTOCK_UNITS_PER_ORDER = 3
 RESTOCK_FLOOR = 500
 
@@ -159,7 +162,7 @@ class Discovery:
             raise CannotRun(f"GET {path} answered {response.status_code}: {_detail(response)}")
         return response.json()
 
-    def check_server(self, *, approve: bool) -> None:
+    def check_server(self, *, approve: bool, restock: bool) -> None:
         """Reachable, the token accepted and allowed what the run does."""
         try:
             health = self.http.get("/api/v1/health")
@@ -175,6 +178,8 @@ class Discovery:
         needed = dict(NEEDED_PERMISSIONS)
         if approve:
             needed[APPROVE_PERMISSION] = "approve orders waiting in review (--no-approve skips it)"
+        if restock:
+            needed[RESTOCK_PERMISSION] = "receive stock for the run (--no-restock skips it)"
         missing = [f"{p} ({why})" for p, why in needed.items() if p not in held]
         if missing:
             raise CannotRun(
@@ -265,17 +270,40 @@ class Discovery:
             )
 
     def restock(self, warehouse: WarehouseTarget, expected_orders: float) -> dict[str, int]:
-        """Count every SKU the WMS holds up to what the run needs (the WMS's own stock report,
-        so OrderHub's on-hand follows), so the peak is not cut short by the demo's opening
-        stock. Returns the counts set; SKUs already holding enough are left alone."""
+        """Goods in for every SKU of the warehouse short of what the run needs, so the peak is
+        not cut short by the demo's opening stock: received through OrderHub's API (a count
+        from the WMS would wait while orders are at the warehouse unconfirmed), then the WMS
+        simulator's books set to the same on-hand. Returns the on-hand figures set."""
         wanted = max(int(expected_orders * RESTOCK_UNITS_PER_ORDER), RESTOCK_FLOOR)
-        with httpx.Client(base_url=warehouse.wms_url, timeout=30.0) as wms:
-            held: dict[str, int] = wms.get("/_sim/stock").raise_for_status().json()["stock"]
-            counts = {sku: wanted for sku, quantity in held.items() if quantity < wanted}
-            if counts:
-                wms.put("/_sim/stock", json=counts).raise_for_status()
+        levels = self._get(f"/api/v1/stock?warehouse={warehouse.code}")
+        # A receipt's reference is unique: it makes a repeated receipt a no-op.
+        run = f"loadtest-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+        received: dict[str, int] = {}
+        for level in levels:
+            short = wanted - int(level["available"])
+            if short <= 0:
+                continue
+            answer = self.http.post(
+                "/api/v1/stock/receive",
+                json={
+                    "sku": level["sku"],
+                    "warehouse": warehouse.code,
+                    "quantity": short,
+                    "reason": "orderhub loadtest: stock for the peak",
+                    "reference": f"{run}-{level['sku']}",
+                },
+            )
+            if not answer.is_success:
+                raise CannotRun(
+                    f"receiving {short} x {level['sku']} for the run failed ({answer.status_code}"
+                    f": {_detail(answer)}); --no-restock skips it"
+                )
+            received[level["sku"]] = int(answer.json()["on_hand"])
+        if received:
+            with httpx.Client(base_url=warehouse.wms_url, timeout=30.0) as wms:
+                wms.put("/_sim/stock", json=received).raise_for_status()
                 wms.post("/_sim/flush", params={"timeout_s": 30}).raise_for_status()
-        return counts
+        return received
 
 
 def _answers(url: str) -> bool:

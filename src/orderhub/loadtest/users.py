@@ -39,12 +39,14 @@ SHIP_CAPACITY = 2.0  # x the peak order rate: how fast the warehouse can ship
 LATE_AFTER_S = 1.0  # a slot started later than this counts as the generator falling behind
 CALLBACK_TRIES = 3  # a refused shipment callback is sent again, as a WMS does
 EXAMPLES_PER_ERROR = 3
-ORDERHUB = "orderhub"
+ORDERHUB, WMS = "orderhub", "wms"
 
 
 def request_target(name: str) -> str:
-    """Which system a request name belongs to: 'orderhub', 'channel' or 'wms'."""
-    return name.split(":", 1)[0].split(" ", 1)[0]
+    """Which system a request (named '<system>: <what>') went to: 'orderhub', 'wms' or, for a
+    channel's name, 'channel'."""
+    system = name.split(":", 1)[0]
+    return system if system in (ORDERHUB, WMS) else "channel"
 
 
 @dataclass
@@ -149,8 +151,15 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
     warehouse = plan.warehouse
     callback_path = f"/api/v1/wms/{warehouse.code}/callbacks"
 
-    class Buyer(FastHttpUser):
+    class Client(FastHttpUser):
+        """What every user shares: OrderHub's address, and one retry of a request whose
+        keep-alive connection the server had just closed (as any HTTP client retries it)."""
+
+        abstract = True
         host = plan.url
+        max_retries = 1
+
+    class Buyer(Client):
         fixed_count = plan.users
         wait_time = constant(0)
 
@@ -165,7 +174,7 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
             with self.client.post(
                 f"{shop.url}/_sim/orders",
                 json={"count": 1, "paid": False},
-                name=f"channel {shop.channel}: new order",
+                name=f"{shop.channel}: new order",
                 catch_response=True,
             ) as answer:
                 if answer.ok:
@@ -174,8 +183,7 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
                     due = load.now() + plan.the_profile.pay_after_s
                     load.payments.append((due, shop, no))
 
-    class Payer(FastHttpUser):
-        host = plan.url
+    class Payer(Client):
         fixed_count = plan.users
         wait_time = constant(0)
 
@@ -188,7 +196,7 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
             shop, no = due
             with self.client.post(
                 f"{shop.url}/_sim/orders/{no}/pay",
-                name=f"channel {shop.channel}: payment",
+                name=f"{shop.channel}: payment",
                 catch_response=True,
             ) as answer:
                 if answer.ok:
@@ -199,8 +207,7 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
                     answer.success()
                     load.moved_by_others += 1
 
-    class WarehouseHand(FastHttpUser):
-        host = plan.url
+    class WarehouseHand(Client):
         fixed_count = plan.users
         wait_time = constant(0)
 
@@ -208,7 +215,7 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
             with self.client.post(
                 f"{warehouse.wms_url}/_sim/ship",
                 json={"count": count, "callback": False},
-                name="wms: ship",
+                name=f"{WMS}: ship",
                 catch_response=True,
             ) as answer:
                 if not answer.ok:
@@ -226,7 +233,7 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
                 return
             body = qm.encode(shipment.payload)
             query = qm.signed_query(qm.CONFIRM, body, warehouse.credentials, datetime.now(UTC))
-            name = f"{ORDERHUB}: wms callback deliveryorder.confirm"
+            name = f"{ORDERHUB}: deliveryorder.confirm"
             with self.client.post(
                 callback_path,
                 params=query,
@@ -260,6 +267,7 @@ def _review_desk(load: Load, auth: dict[str, str]) -> type[FastHttpUser]:
         """Approves the run's orders waiting in review, up to 500 at a time, once a second."""
 
         host = plan.url
+        max_retries = 1
         fixed_count = 1
         wait_time = constant_pacing(1.0)
 
@@ -270,7 +278,7 @@ def _review_desk(load: Load, auth: dict[str, str]) -> type[FastHttpUser]:
                 "/api/v1/orders",
                 params={"status": "pending_review", "created_from": since, "limit": 500},
                 headers=auth,
-                name=f"{ORDERHUB}: list orders in review",
+                name=f"{ORDERHUB}: list in review",
                 catch_response=True,
             ) as listed:
                 if not listed.ok:
@@ -282,7 +290,7 @@ def _review_desk(load: Load, auth: dict[str, str]) -> type[FastHttpUser]:
                 "/api/v1/orders/actions/approve",
                 json={"order_ids": ids},
                 headers=auth,
-                name=f"{ORDERHUB}: approve (batch)",
+                name=f"{ORDERHUB}: approve batch",
                 catch_response=True,
             ) as approved:
                 if not approved.ok:
