@@ -62,6 +62,7 @@ def flow_policy(settings: Settings) -> FlowPolicy:
         split_by_stock=settings.split_by_stock,
         auto_merge=settings.auto_merge,
         push_stock=settings.push_stock,
+        priority_aging_per_min=settings.priority_aging_per_min,
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +76,10 @@ class Settings(BaseSettings):
     # How often the worker reads each shop's listings from its channel (new or removed items);
     # every shop is read once when the worker starts. 0: only when asked.
     listing_sync_interval_s: float = 3600.0
+    # Points of priority a minute of waiting adds (work queues serve score + aging first): an
+    # order is never overtaken by work that started waiting more than (100 - its score) / this
+    # many minutes after it (docs/priority.md).
+    priority_aging_per_min: Annotated[float, Field(gt=0)] = 2.0
     # Alert email (SMTP). Unset host: email recipients' messages wait in the outbox, retried.
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from orderhub.api.order_models import OrderIn
@@ -30,7 +31,7 @@ LIVE_TO_LIVE_QUEUE = Rule(
 TO_SHIP = [Action.APPROVE, Action.ALLOCATE]
 WAITING = [
     ("Q-ALLOC", ["#LIVE2026"], 0, 3, TO_SHIP),
-    ("Q-SENT", ["#LIVE2026"], 10, 1, [*TO_SHIP, Action.SEND_TO_WAREHOUSE]),
+    ("Q-SENT", ["#LIVE2026"], 10, 3, [*TO_SHIP, Action.SEND_TO_WAREHOUSE]),
     ("Q-PICK", [], 0, 5, [*TO_SHIP, Action.SEND_TO_WAREHOUSE, Action.START_PICKING]),
     ("Q-SHORT", [], 0, 2, [Action.APPROVE, Action.RAISE_EXCEPTION]),
     (
@@ -102,8 +103,11 @@ def test_the_queue_counts_each_stage_per_queue_and_lists_orders_by_priority_then
         "sent_to_warehouse": 1,
         "picking": 0,
     }
-    # The urgent order first, though it has waited less.
+    # Both paid three hours ago: the urgent one first (the next test: waiting counts too).
     assert [o["id"] for o in body["orders"]] == [ids["Q-SENT"], ids["Q-ALLOC"]]
+    # The priority plus 3 hours' waiting at ORDERHUB_PRIORITY_AGING_PER_MIN's 2 points a minute.
+    effective = [o["effective_priority"] for o in body["orders"]]
+    assert effective == [pytest.approx(370, abs=1), pytest.approx(360, abs=1)]
     assert body["overall"]["top_priority"] == 10
     assert 3 * 3600 - 60 < body["overall"]["oldest_waiting_s"] < 3 * 3600 + 600
 

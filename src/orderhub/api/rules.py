@@ -1,6 +1,6 @@
-"""/api/v1/rules/{review|routing}: the rule sets in force and their versions, one version, the
-difference between two, saving a new version (checked first) and trying one on recent orders
-(the dry run). docs/rules.md has the language."""
+"""/api/v1/rules/{review|routing|priority}: the rule sets in force and their versions, one
+version, the difference between two, saving a new version (checked first) and trying one on
+recent orders (the dry run). docs/rules.md has the language, docs/priority.md the scores."""
 
 from __future__ import annotations
 
@@ -34,13 +34,17 @@ class RuleIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=128)]
     condition: dict[str, Any] = Field(description="see docs/rules.md")
     outcome: dict[str, Any] = Field(
-        description='review: {"decision": "approve"} or an exception; routing: {"warehouse"}'
+        description='review: {"decision": "approve"} or an exception; routing: {"warehouse"}; '
+        'priority: {"weight": 50} (every matching rule adds its weight)'
     )
 
 
 class RuleSetIn(Strict):
     rules: list[RuleIn]
-    default: dict[str, Any] = Field(description="the outcome when no rule matches")
+    default: dict[str, Any] = Field(
+        description='the outcome when no rule matches; priority: {"base": 0}, the score every '
+        "order starts from"
+    )
     notes: str = ""
 
 

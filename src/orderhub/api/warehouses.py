@@ -132,6 +132,10 @@ class WaitingOrderOut(BaseModel):
     stage: str
     queue: str
     priority: int
+    effective_priority: float = Field(
+        description="the priority plus what waiting added (ORDERHUB_PRIORITY_AGING_PER_MIN "
+        "points a minute): the queue is worked highest first"
+    )
     waiting_since: datetime
     receiver_province: str
     tags: list[str]
@@ -143,7 +147,8 @@ class WarehouseQueueOut(BaseModel):
     overall: QueueCountsOut
     queues: list[QueueCountsOut]
     orders: list[WaitingOrderOut] = Field(
-        description="highest priority first, then the longest waiting; at most `limit`"
+        description="highest effective priority first (priority plus aging), then the "
+        "longest waiting; at most `limit`"
     )
     limit: int
 
@@ -163,7 +168,14 @@ def warehouse_queue(
     warehouses.get_warehouse(hub.uow.read_only(), code, actor=actor)  # 404 for an unknown code
     with hub.uow.read_only() as uow:
         now = uow.clock.now()
-    found = warehouse_queues(conn, code, queue=queue, limit=limit)
+    found = warehouse_queues(
+        conn,
+        code,
+        queue=queue,
+        limit=limit,
+        aging_per_min=hub.settings.priority_aging_per_min,
+        now=now,
+    )
     return WarehouseQueueOut(
         warehouse=found.warehouse,
         queue=found.queue,

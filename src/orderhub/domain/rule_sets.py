@@ -5,6 +5,8 @@ Review outcomes:  {"decision": "approve"}
                   {"decision": "exception", "reason_code": "risk", "reason": "amount above 5,000"}
 Routing outcomes: {"warehouse": "WH-LIVE", "queue": "live"}   (queue optional: "default")
                   {"warehouse": "WH-MAIN", "split": "by_stock"}   (short here: split by stock)
+Priority rules add up instead (domain/priority.py): every matching rule's {"weight": 50} counts,
+on top of the default's {"base": 0}; their decision is {"priority": score}.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from orderhub.domain import priority
 from orderhub.domain.orders import Order
 from orderhub.domain.rules import check_condition, explain, matches
 from orderhub.domain.transitions import ExceptionReason
@@ -24,6 +27,7 @@ from orderhub.errors import ValidationFailed
 class RuleSetKind(StrEnum):
     REVIEW = "review"
     ROUTING = "routing"
+    PRIORITY = "priority"
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,12 @@ class Decision:
     outcome: Mapping[str, Any]
     rule: str | None  # None: the default decided
     because: list[str] = field(default_factory=list)
+    # Set for rules that add up (priority): the decision in words, e.g. "priority 80 = ...".
+    summary: str | None = None
 
     def said(self) -> str:
+        if self.summary is not None:
+            return self.summary
         if self.rule is None:
             return "no rule matched: the default"
         return f"rule '{self.rule}': " + ("; ".join(self.because) or "matched")
@@ -78,6 +86,9 @@ def check_rule_set(rule_set: RuleSet, *, warehouses: Iterable[str]) -> RuleSet:
                 f"{where}: {bad.detail}", field=f"rules[{n}].condition"
             ) from None
         _check_outcome(rule_set.kind, rule.outcome, known, where, f"rules[{n}].outcome")
+    if rule_set.kind is RuleSetKind.PRIORITY:
+        priority.check_base(rule_set.default)
+        return rule_set
     _check_outcome(rule_set.kind, rule_set.default, known, "the default", "default")
     return rule_set
 
@@ -85,6 +96,9 @@ def check_rule_set(rule_set: RuleSet, *, warehouses: Iterable[str]) -> RuleSet:
 def _check_outcome(
     kind: RuleSetKind, outcome: Mapping[str, Any], warehouses: frozenset[str], where: str, at: str
 ) -> None:
+    if kind is RuleSetKind.PRIORITY:
+        priority.check_weight(outcome, where, at)
+        return
     if kind is RuleSetKind.ROUTING:
         warehouse = outcome.get("warehouse")
         if warehouse not in warehouses:
@@ -122,7 +136,17 @@ def _check_outcome(
 
 
 def decide(rule_set: RuleSet, order: Order) -> Decision:
-    """The first matching rule's outcome, or the default."""
+    """The first matching rule's outcome, or the default (priority rules: the score, every
+    matching rule counted)."""
+    if rule_set.kind is RuleSetKind.PRIORITY:
+        scored = priority.score(rule_set, order)
+        names = [c.rule for c in scored.contributions]
+        return Decision(
+            {"priority": scored.score},
+            ", ".join(names) or None,
+            [c.said() for c in scored.contributions],
+            summary=scored.said(),
+        )
     for rule in rule_set.rules:
         if matches(rule.condition, order):
             return Decision(rule.outcome, rule.name, explain(rule.condition, order))

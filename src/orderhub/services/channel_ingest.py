@@ -27,6 +27,7 @@ from orderhub.domain.orders import Order, open_order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import BEFORE_WAREHOUSE, SUSPENDED, Action, ExceptionReason
 from orderhub.errors import IllegalTransition, OrderHubError, ValidationFailed
+from orderhub.services import priority
 from orderhub.services.fulfilment import flow
 from orderhub.services.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -232,6 +233,10 @@ def _create(uow: UnitOfWork, book: SkuBook, mapped: MappedOrder, page: _Page) ->
     events += _apply_steps(
         order, steps_for(order, mapped, unmapped_skus=unmapped), actor, now, page.review_required
     )
+    # Scored before the insert, so the priority goes in with it (no UPDATE after).
+    prioritised = priority.after(uow, order, events)
+    if prioritised is not None:
+        events.append(prioritised)
     order.id = uow.orders.add(order)
     flow.record(uow, order, events)
     return order

@@ -27,6 +27,7 @@ from orderhub.domain.timeline import OrderEvent, Stay, stays, time_in_states
 from orderhub.domain.transitions import Action, OrderStatus
 from orderhub.errors import AlreadyExists, IdempotencyConflict, OrderHubError
 from orderhub.permissions import ACTION_PERMISSIONS, Permission, require
+from orderhub.services import priority
 from orderhub.services.fulfilment import flow
 from orderhub.services.ports import IdempotencyKeyTaken, UnitOfWork, UnitOfWorkFactory
 
@@ -108,6 +109,10 @@ def _create(
         )
         if follow_up is not None:
             events.append(follow_up)
+        # Scored before the insert, so the priority goes in with it (no UPDATE after).
+        prioritised = priority.after(uow, order, events)
+        if prioritised is not None:
+            events.append(prioritised)
         order.id = uow.orders.add(order)
         flow.record(uow, order, events)
         if idempotency_key is not None:

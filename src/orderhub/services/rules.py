@@ -1,4 +1,6 @@
-"""Review and routing rules: saved as versions, checked on save, tried against recent orders."""
+"""Review, routing and priority rules: saved as versions, checked on save, tried against recent
+orders. Saving routing rules reroutes the orders waiting to be allocated; saving priority rules
+rescores the orders not yet at their warehouse (services/priority.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from orderhub.domain.rule_sets import (
 )
 from orderhub.errors import NotFound, ValidationFailed
 from orderhub.permissions import Permission, require
+from orderhub.services import priority
 from orderhub.services.fulfilment import flow
 from orderhub.services.fulfilment.stock import resume_if_stocked
 from orderhub.services.ports import UnitOfWork
@@ -52,6 +55,8 @@ def save_rules(uow: UnitOfWork, rule_set: RuleSet, *, actor: Actor) -> RuleSet:
         saved = uow.rules.add(rule_set, at=uow.clock.now(), by=actor.label)
         if saved.kind is RuleSetKind.ROUTING:
             _reroute_waiting(uow, saved)
+        elif saved.kind is RuleSetKind.PRIORITY:
+            priority.rescore_waiting(uow, saved)
         uow.commit()
     return saved
 

@@ -15,19 +15,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, func, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from orderhub.domain.orders import Order
+from orderhub.domain.priority import DEFAULT_AGING_PER_MIN, ranked_at
 from orderhub.domain.timeline import OrderEvent
 from orderhub.errors import NotFound
 from orderhub.services.ports import Command, OutboxMessage
 from orderhub.storage.tables import outbox, outbox_attempts
+from orderhub.storage.tables.fulfilment import OUTBOX_UNFINISHED
 
 INSERT_MESSAGES = outbox.insert()
 PENDING, SENDING, KEPT = "pending", "sending", "kept"
 DELIVERED, REFUSED, DEAD, SUPERSEDED = "delivered", "refused", "dead", "superseded"
-UNFINISHED = (PENDING, SENDING)
+UNFINISHED = OUTBOX_UNFINISHED  # (PENDING, SENDING): the rows ix_outbox_due holds
 EVENT_VERSION = 1
 _NO_STATUS_CHANGE = {"edit": "order.edited"}
 
@@ -41,7 +43,13 @@ def event_type(event: OrderEvent) -> str:
 
 
 def message_row(
-    order: Order, event: OrderEvent, message_id: UUID, now: datetime, *, publish: bool = False
+    order: Order,
+    event: OrderEvent,
+    message_id: UUID,
+    now: datetime,
+    *,
+    publish: bool = False,
+    aging_per_min: float = DEFAULT_AGING_PER_MIN,
 ) -> dict[str, Any]:
     """A change event; kept as the record only, unless a broker takes it (`publish`)."""
     return {
@@ -51,6 +59,7 @@ def message_row(
         "order_id": order.id,
         "target": "events",
         "priority": order.priority,
+        "ranked_at": ranked_at(now, order.priority, aging_per_min),
         "payload": {
             "version": EVENT_VERSION,
             "order_id": order.id,
@@ -73,7 +82,9 @@ def message_row(
     }
 
 
-def command_row(command: Command, now: datetime) -> dict[str, Any]:
+def command_row(
+    command: Command, now: datetime, *, aging_per_min: float = DEFAULT_AGING_PER_MIN
+) -> dict[str, Any]:
     return {
         "message_id": str(uuid.uuid4()),
         "event_type": command.kind,
@@ -81,6 +92,7 @@ def command_row(command: Command, now: datetime) -> dict[str, Any]:
         "order_id": command.order_id,
         "target": command.target,
         "priority": command.priority,
+        "ranked_at": ranked_at(command.since or now, command.priority, aging_per_min),
         "payload": command.payload,
         "created_at": now,
         "status": PENDING,
@@ -103,22 +115,35 @@ def _message(row: RowMapping) -> OutboxMessage:
 
 
 _earlier = outbox.alias("earlier")
+
+
+def _unfinished(status: ColumnElement[str]) -> ColumnElement[bool]:
+    # Rendered as literals, the condition of the partial index ix_outbox_due word for word: with
+    # bound parameters neither SQLite nor PostgreSQL can tell the index covers the query.
+    values: BindParameter[list[str]] = bindparam(
+        None, list(OUTBOX_UNFINISHED), expanding=True, literal_execute=True
+    )
+    return status.in_(values)
+
+
 # Per key (an order; a listing) and target, only the oldest unfinished message is due: a cancel
 # never overtakes the create it cancels, subscribers see one order's events in order, and an
-# older stock figure never lands after a newer one.
+# older stock figure never lands after a newer one. Per target (the caller adds it), the highest
+# priority with aging first (domain/priority.py), walking ix_outbox_due in order: a round reads
+# about as many rows as it claims, however long the backlog.
 _DUE = (
     select(outbox.c.id)
     .where(
-        outbox.c.status.in_(UNFINISHED),
+        _unfinished(outbox.c.status),
         outbox.c.next_attempt_at <= bindparam("now"),
         ~exists().where(
             _earlier.c.aggregate_id == outbox.c.aggregate_id,
             _earlier.c.target == outbox.c.target,
             _earlier.c.id < outbox.c.id,
-            _earlier.c.status.in_(UNFINISHED),
+            _unfinished(_earlier.c.status),
         ),
     )
-    .order_by(outbox.c.priority.desc(), outbox.c.id)
+    .order_by(outbox.c.ranked_at, outbox.c.id)
     .limit(bindparam("limit"))
 )
 _FINISH = (
@@ -136,8 +161,9 @@ _FINISH = (
 
 
 class SqlOutboxRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, aging_per_min: float = DEFAULT_AGING_PER_MIN) -> None:
         self._conn = conn
+        self._aging_per_min = aging_per_min
 
     # --- the relay -------------------------------------------------------------------------
 
@@ -240,7 +266,9 @@ class SqlOutboxRepository:
         (a burst of changes becomes one delivery of the latest); True when it replaced one.
 
         A message already being sent is left alone: the new one is written after it, and the
-        per-key order in the claim sends it only once the one in flight is finished."""
+        per-key order in the claim sends it only once the one in flight is finished. A replaced
+        message keeps its place in the line (its `ranked_at`): the wait counts from the first
+        change."""
         assert command.key, "a coalesced command needs its key"
         replaced = self._conn.execute(
             update(outbox)
@@ -254,8 +282,35 @@ class SqlOutboxRepository:
         ).rowcount
         if replaced:
             return True
-        self._conn.execute(INSERT_MESSAGES, [command_row(command, now)])
+        self._conn.execute(
+            INSERT_MESSAGES, [command_row(command, now, aging_per_min=self._aging_per_min)]
+        )
         return False
+
+    def reprioritise(
+        self, order_id: int, target: str, kind: str, *, priority: int, since: datetime
+    ) -> int:
+        """The order's messages of `kind` not yet sent get `priority` (in their payload too)
+        and the place in the line it gives them; a message being sent keeps its own."""
+        rows = self._conn.execute(
+            select(outbox.c.id, outbox.c.payload).where(
+                outbox.c.order_id == order_id,
+                outbox.c.target == target,
+                outbox.c.event_type == kind,
+                outbox.c.status == PENDING,
+            )
+        ).all()
+        for message_id, payload in rows:
+            self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id == message_id, outbox.c.status == PENDING)
+                .values(
+                    priority=priority,
+                    ranked_at=ranked_at(since, priority, self._aging_per_min),
+                    payload={**payload, "priority": priority},
+                )
+            )
+        return len(rows)
 
     def pending_for(self, order_id: int, target: str, kind: str) -> bool:
         query = select(outbox.c.id).where(

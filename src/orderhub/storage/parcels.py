@@ -19,6 +19,7 @@ from orderhub.domain.parcels import (
     merged_parcel_no,
 )
 from orderhub.errors import NotFound
+from orderhub.storage.priority import order_rank
 from orderhub.storage.rows import inserted_id
 from orderhub.storage.tables import orders, parcel_lines, parcels
 
@@ -169,15 +170,20 @@ class SqlParcelRepository:
             lines[int(line["parcel_id"])].append(line)
         return [_parcel(r, lines[int(r["id"])]) for r in rows]
 
-    def backorders(self, sku: str, warehouse: str, limit: int = 200) -> list[str]:
+    def backorders(
+        self, sku: str, warehouse: str, *, aging_per_min: float, limit: int = 200
+    ) -> list[str]:
+        # By the lead order's priority with aging, as orders waiting for stock are served.
+        lead = select(func.min(_L.order_id)).where(_L.parcel_id == _P.id).scalar_subquery()
         query = (
             select(_P.parcel_no)
+            .join(orders, _O.id == lead)
             .where(
                 _P.status == ParcelStatus.BACKORDER.value,
                 _P.warehouse == warehouse,
                 exists().where(_L.parcel_id == _P.id, _L.sku == sku),
             )
-            .order_by(_P.id)
+            .order_by(order_rank(aging_per_min), _P.id)
             .limit(limit)
         )
         return [str(n) for n in self._conn.execute(query).scalars()]

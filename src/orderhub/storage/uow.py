@@ -96,7 +96,7 @@ class SqlUnitOfWork:
         self.inventory = SqlInventoryRepository(conn)
         self.warehouses = SqlWarehouseRepository(conn, self._cipher)
         self.inbox = SqlInboxRepository(conn)
-        self.outbox = SqlOutboxRepository(conn)
+        self.outbox = SqlOutboxRepository(conn, aging_per_min=self.flow.priority_aging_per_min)
         self.parcels = SqlParcelRepository(conn)
         self.recipients = SqlRecipientRepository(conn, self._cipher)
         self.bottlenecks = SqlBottleneckRepository(conn)
@@ -153,6 +153,7 @@ class SqlUnitOfWork:
                             uuid.uuid4(),
                             self.clock.now(),
                             publish=self.flow.publish_events,
+                            aging_per_min=self.flow.priority_aging_per_min,
                         )
                     )
             conn.execute(INSERT_EVENTS, rows)
@@ -160,7 +161,8 @@ class SqlUnitOfWork:
             self._stays.write(conn)
         if self._commands:
             now = self.clock.now()
-            messages.extend(command_row(c, now) for c in self._commands)
+            aging = self.flow.priority_aging_per_min
+            messages.extend(command_row(c, now, aging_per_min=aging) for c in self._commands)
             self._commands = []
         if messages:
             conn.execute(INSERT_MESSAGES, messages)

@@ -6,19 +6,23 @@ yet pushed), `sent_to_warehouse` (the WMS has it), `picking`, and, beside those,
 there that wait for stock (`exception` with reason `out_of_stock`). Each is in one queue of the
 warehouse, the one routing rules chose (none recorded: `default`). Orders wait since they were
 paid (since they were created, for the few without a payment time): that is the clock the buyer
-and the shipping deadline count from.
+and the shipping deadline count from. They are worked highest effective priority first: the score
+plus what waiting added (ORDERHUB_PRIORITY_AGING_PER_MIN points a minute, domain/priority.py),
+so a low score that has waited long enough comes before newer high ones.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, exists, func, literal, select
 from sqlalchemy.engine import Connection
 
 from orderhub.domain.parcels import OPEN
+from orderhub.domain.priority import DEFAULT_AGING_PER_MIN, effective_priority
+from orderhub.storage.priority import order_rank, order_since
 from orderhub.storage.tables import orders, parcel_lines, parcels
 
 DEFAULT_QUEUE = "default"
@@ -27,7 +31,7 @@ STAGES = ("out_of_stock", "allocated", "sent_to_warehouse", "picking")
 _AT_WAREHOUSE = ("allocated", "sent_to_warehouse", "picking")
 
 _queue = func.coalesce(orders.c.queue, literal(DEFAULT_QUEUE))
-_since = func.coalesce(orders.c.paid_at, orders.c.created_at)
+_since = order_since
 _stage = case(
     (orders.c.status == "exception", literal("out_of_stock")), else_=orders.c.status
 ).label("stage")
@@ -94,10 +98,17 @@ def _waiting_at(warehouse: str, queue: str | None) -> list[ColumnElement[bool]]:
 
 
 def warehouse_queues(
-    conn: Connection, warehouse: str, *, queue: str | None = None, limit: int = 200
+    conn: Connection,
+    warehouse: str,
+    *,
+    queue: str | None = None,
+    limit: int = 200,
+    aging_per_min: float = DEFAULT_AGING_PER_MIN,
+    now: datetime | None = None,
 ) -> WarehouseQueues:
-    """Counts per queue and stage, the oldest wait, and the orders in priority order (highest
-    priority first, then the longest waiting, then the order id)."""
+    """Counts per queue and stage, the oldest wait, and the orders in the order to work them:
+    the highest effective priority first (the score plus aging), then the longest waiting,
+    then the order id. Each order says its `effective_priority` as of `now`."""
     where = _waiting_at(warehouse, queue)
     grouped = conn.execute(
         select(
@@ -120,15 +131,25 @@ def warehouse_queues(
     waiting = conn.execute(
         select(*ORDER_COLUMNS)
         .where(*where)
-        .order_by(orders.c.priority.desc(), _since, orders.c.id)
+        .order_by(order_rank(aging_per_min), _since, orders.c.id)
         .limit(limit)
     ).mappings()
+    at = now or datetime.now(UTC)
+    listed = [
+        {
+            **row,
+            "effective_priority": round(
+                effective_priority(row["priority"], at - row["waiting_since"], aging_per_min), 1
+            ),
+        }
+        for row in waiting
+    ]
     return WarehouseQueues(
         warehouse=warehouse,
         queue=queue,
         overall=_counts(queue or "", [r for rows in per_queue.values() for r in rows]),
         queues=queues,
-        orders=[dict(r) for r in waiting],
+        orders=listed,
         limit=limit,
     )
 

@@ -75,6 +75,7 @@ EVENT: dict[str, str] = {
     "merged": N_("Merged into one parcel"),
     "unmerged": N_("Unmerged"),
     "never_merge": N_("Never merge changed"),
+    "prioritised": N_("Priority set"),
 }
 
 REASON: dict[str, str] = {

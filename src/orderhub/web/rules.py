@@ -32,17 +32,25 @@ Reader = Annotated[Actor, Depends(Requires(Permission.RULE_READ))]
 KIND: dict[str, str] = {
     RuleSetKind.REVIEW: N_("Review rules"),
     RuleSetKind.ROUTING: N_("Routing rules"),
+    RuleSetKind.PRIORITY: N_("Priority rules"),
 }
 KIND_MEANING: dict[str, str] = {
     RuleSetKind.REVIEW: N_(
         "Approve a paid order or send it to the exception queue, with a reason code."
     ),
     RuleSetKind.ROUTING: N_("Choose the warehouse (and its queue) a paid order ships from."),
+    RuleSetKind.PRIORITY: N_(
+        "Score each order: every rule that matches adds its weight to the base. Higher scores "
+        "are served first everywhere, and waiting raises a score, so no order waits for ever."
+    ),
 }
 NONE_SAVED: dict[str, str] = {
     RuleSetKind.REVIEW: N_("No review rules are saved: people review every order."),
     RuleSetKind.ROUTING: N_(
         "No routing rules are saved: orders ship from their shop's warehouse or the default one."
+    ),
+    RuleSetKind.PRIORITY: N_(
+        "No priority rules are saved: orders keep the priority they were created with."
     ),
 }
 # The rule language's fields and operators in words (domain/rules.py has the language; a test
@@ -63,6 +71,8 @@ FIELD: dict[str, str] = {
     "district": N_("Receiver's district"),
     "address": N_("Street address"),
     "priority": N_("Priority"),
+    "buyer_nick": N_("Buyer nickname"),
+    "buyer_id": N_("Buyer id"),
 }
 OPERATOR: dict[str, str] = {
     "eq": N_("is"),
@@ -164,7 +174,10 @@ RULES_SHAPE = '{"rules": [{"name": ..., "condition": ..., "outcome": ...}, ...],
 def _as_text(rule_set: RuleSet | None, kind: RuleSetKind) -> str:
     """The rules as the API takes them, to start a dry run from the version in force."""
     if rule_set is None:
-        default = {"decision": "approve"} if kind is RuleSetKind.REVIEW else {"warehouse": ""}
+        default = {
+            RuleSetKind.REVIEW: {"decision": "approve"},
+            RuleSetKind.PRIORITY: {"base": 0},
+        }.get(kind, {"warehouse": ""})
         return json.dumps({"rules": [], "default": default}, ensure_ascii=False, indent=2)
     body = {
         "rules": [

@@ -168,7 +168,13 @@ def show_queue(
         "warehouse_queue.html",
         {
             "w": warehouse,
-            "found": warehouse_queues(conn, code, queue=chosen),
+            "found": warehouse_queues(
+                conn,
+                code,
+                queue=chosen,
+                aging_per_min=hub.settings.priority_aging_per_min,
+                now=now,
+            ),
             "every_queue": warehouse_queues(conn, code, limit=0).queues if chosen else None,
             "stages": STAGES,
             "now": now,

@@ -38,9 +38,11 @@ from orderhub.domain.inventory import InsufficientStock, Movement, MovementKind,
 from orderhub.domain.orders import Order, PaymentStatus
 from orderhub.domain.ownership import OWN_CHANNELS
 from orderhub.domain.parcels import IN_PARCELS, ParcelMode
+from orderhub.domain.priority import waiting_since
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus, allowed_actions
 from orderhub.errors import NotFound
+from orderhub.services import priority
 from orderhub.services.fulfilment import decisions, parcel_hand_off, parcel_merge, parcel_split
 from orderhub.services.ports import Command, UnitOfWork
 
@@ -71,12 +73,18 @@ def _moving_parts(order: Order) -> tuple[object, ...]:
         order.warehouse,
         order.resume_status,
         order.parcel_mode,
+        order.priority,
     )
 
 
 def _record(uow: UnitOfWork, order: Order, events: Sequence[OrderEvent]) -> None:
     for event in events:
         uow.record(order, event)
+    # Scored before routing, review and the hand-off: they may read the priority, and the
+    # warehouse is told it.
+    prioritised = priority.after(uow, order, events)
+    if prioritised is not None:
+        uow.record(order, prioritised)
     for event in events:
         _after(uow, order, event)
     follow_ups = _next_step(uow, order)
@@ -226,7 +234,19 @@ def cancel_at_warehouse(uow: UnitOfWork, order: Order, reason: str) -> None:
 
 def _send(uow: UnitOfWork, order: Order, kind: MessageKind, payload: dict[str, object]) -> None:
     assert order.warehouse is not None
-    uow.send(Command(wms_target(order.warehouse), kind, dict(payload), order.id, order.priority))
+    # The hand-off waits its turn from the order's payment: an order that waited for stock
+    # already has its age counted (domain/priority.py).
+    since = waiting_since(order) if kind == MessageKind.WMS_OUTBOUND_CREATE else None
+    uow.send(
+        Command(
+            wms_target(order.warehouse),
+            kind,
+            dict(payload),
+            order.id,
+            order.priority,
+            since=since,
+        )
+    )
 
 
 def _hand_to_warehouse(uow: UnitOfWork, order: Order) -> None:

@@ -32,6 +32,7 @@ from orderhub.domain.parcels import (
     ParcelMode,
     ParcelStatus,
 )
+from orderhub.domain.priority import waiting_since
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import OrderStatus
 from orderhub.errors import MergeRefused
@@ -120,6 +121,7 @@ def push(uow: UnitOfWork, parcel: Parcel, orders: Sequence[Order]) -> bool:
             parcel.lead_order_id,
             int(payload["priority"]),
             key=parcel.parcel_no,
+            since=min(waiting_since(o) for o in orders),
         )
     )
     parcel.handed_off_at = uow.clock.now()
@@ -138,6 +140,7 @@ def push_order(uow: UnitOfWork, order: Order) -> None:
                 outbound_payload(order),
                 order.id,
                 order.priority,
+                since=waiting_since(order),
             )
         )
 

@@ -253,10 +253,12 @@ def _note(
 
 
 def backorders_arrived(uow: UnitOfWork, sku: str, warehouse: str) -> list[str]:
-    """Reserve for the backorder parcels waiting on `sku` here, oldest first, and send each on
-    its way; returns the parcels moved on (one still short waits, holding nothing)."""
+    """Reserve for the backorder parcels waiting on `sku` here, the highest priority with aging
+    first, and send each on its way; returns the parcels moved on (one still short waits,
+    holding nothing)."""
     moved = []
-    for parcel_no in uow.parcels.backorders(sku, warehouse):
+    waiting = uow.parcels.backorders(sku, warehouse, aging_per_min=uow.flow.priority_aging_per_min)
+    for parcel_no in waiting:
         parcel = uow.parcels.get(parcel_no)
         if parcel.status is not ParcelStatus.BACKORDER:
             continue

@@ -14,17 +14,22 @@ from orderhub.services.ports import UnitOfWork
 
 
 def stock_arrived(uow: UnitOfWork, sku: str, warehouse: str) -> list[int]:
-    """Reserve for the orders waiting on `sku` here, oldest first; returns those moved on.
+    """Reserve for the orders waiting on `sku` here; returns those moved on.
 
+    Scarce stock goes to the highest priority first, aging counted (a low score that has waited
+    long enough comes before newer high ones: domain/priority.py), then the oldest payment.
     Backorder parcels come first: their orders are partly on their way to the buyer already.
     An order (or a backorder) is moved on only once all its lines are reserved, so a partial
     arrival leaves it waiting (with nothing held) rather than holding stock another order could
     ship with.
     """
     parcel_reports.backorders_arrived(uow, sku, warehouse)
+    waiting = uow.orders.waiting_for_stock(
+        sku, warehouse, aging_per_min=uow.flow.priority_aging_per_min
+    )
     return [
         order_id
-        for order_id in uow.orders.waiting_for_stock(sku, warehouse)
+        for order_id in waiting
         if resume_if_stocked(uow, uow.orders.get(order_id), "stock arrived")
     ]
 

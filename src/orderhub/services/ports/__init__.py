@@ -88,8 +88,16 @@ class OrderRepository(Protocol):
         """The newest orders' ids, newest first."""
         ...
 
-    def waiting_for_stock(self, sku: str, warehouse: str, limit: int = 200) -> list[int]:
-        """Orders in out_of_stock at `warehouse` that need `sku`, oldest payment first."""
+    def waiting_for_stock(
+        self, sku: str, warehouse: str, *, aging_per_min: float, limit: int = 200
+    ) -> list[int]:
+        """Orders in out_of_stock at `warehouse` that need `sku`: the highest priority with
+        aging first (domain/priority.py), then the oldest payment."""
+        ...
+
+    def before_warehouse(self, limit: int) -> list[int]:
+        """Orders not yet at their warehouse (up to allocated, or held from there), oldest
+        first: the ones a new priority may still move up or down the line."""
         ...
 
     def in_flight(self, sku: str, warehouse: str) -> int:

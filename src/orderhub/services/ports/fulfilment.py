@@ -70,6 +70,9 @@ class FlowPolicy:
     auto_merge: bool = False
     # Changes of available stock are pushed to the shops' listings (services/stock_push.py).
     push_stock: bool = True
+    # Points of priority a minute of waiting adds: work queues serve the highest score plus
+    # aging first (domain/priority.py); no work waits behind newer work for long.
+    priority_aging_per_min: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ class Command:
     # Orders the messages of one key (default: the order) to one target; coalescing replaces
     # the key's message not yet sent.
     key: str | None = None
+    # Since when the work it carries waits (an order's payment), for its place in the line:
+    # it ages from then. None: from when it is written.
+    since: datetime | None = None
 
 
 class WarehouseRepository(Protocol):
@@ -129,8 +135,15 @@ class OutboxRepository(Protocol):
         self, *, now: datetime, limit: int, lease_s: float, skip: Sequence[str] = ()
     ) -> tuple[list[OutboxMessage], datetime]:
         """Lease up to `limit` due messages per target, targets in `skip` left out (highest
-        priority, then oldest; one per order and target at a time); returns them with the
-        lease that finishing them needs."""
+        priority with aging first, then oldest; one per order and target at a time); returns
+        them with the lease that finishing them needs."""
+        ...
+
+    def reprioritise(
+        self, order_id: int, target: str, kind: str, *, priority: int, since: datetime
+    ) -> int:
+        """Give the order's messages of `kind` not yet sent a new priority (payload too) and
+        their place in the line by it; how many changed."""
         ...
 
     def finish(self, rows: Sequence[dict[str, Any]], *, lease: datetime) -> set[int]:

@@ -35,8 +35,11 @@ class ParcelRepository(Protocol):
         """Every parcel that carries part or all of the order, oldest first (cancelled too)."""
         ...
 
-    def backorders(self, sku: str, warehouse: str, limit: int = 200) -> list[str]:
-        """Backorder parcels at `warehouse` that need `sku`, oldest first."""
+    def backorders(
+        self, sku: str, warehouse: str, *, aging_per_min: float, limit: int = 200
+    ) -> list[str]:
+        """Backorder parcels at `warehouse` that need `sku`: their lead order's highest
+        priority with aging first (domain/priority.py), then the oldest."""
         ...
 
     def in_flight(self, sku: str, warehouse: str) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 from orderhub.integrations.channels.simkit import Faults
 from orderhub.integrations.wms.qimen import protocol as qm
+from orderhub.integrations.wms.qimen.simqueue import paid_at, urgency
 
 
 @dataclass
@@ -32,6 +33,12 @@ class WmsSimOptions:
     callback_retry_s: float = 0.05  # first wait after a failed callback, doubling
     callback_retry_max_s: float = 2.0
     faults: Faults = field(default_factory=Faults)
+    # Pick waves (simqueue.py): 0 picks every order `pick_after_s` after it is accepted; N > 0
+    # keeps accepted orders in a pick queue and each wave picks the N most urgent (priority with
+    # aging from payTime), every `pick_wave_s` seconds (0: only on POST /_sim/pick).
+    pick_wave: int = 0
+    pick_wave_s: float = 0.0
+    pick_aging_per_min: float = 2.0
 
 
 # (logisticsCode, logisticsName, tracking prefix, digits after the prefix)
@@ -59,10 +66,15 @@ class SimOutbound:
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     creates: int = 1  # create calls that named this order, repeats included
+    priority: int = 0  # extendProps.priority (or isUrgency Y: 1)
+    paid_at: datetime | None = None  # payTime
+    pick_turn: int | None = None  # its place among the orders picked by waves (1: first)
 
     def view(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "priority": self.priority,
+            "pick_turn": self.pick_turn,
             "wms_order_id": self.wms_id,
             "message_id": self.message_id,
             "carrier": self.carrier,
@@ -104,6 +116,7 @@ class WarehouseBooks:
         self.creates_received = self.creates_applied = self.duplicates_ignored = 0
         self._rng = random.Random(options.seed)
         self._serial = 0
+        self._turns = 0  # orders picked by waves so far
 
     def _next(self) -> int:
         self._serial += 1
@@ -134,7 +147,13 @@ class WarehouseBooks:
                     self.by_message.setdefault(message_id, known.code)
                 return _done(known, "duplicate ignored: the order is already held"), False
             outbound = SimOutbound(
-                code, f"WMS{self._next():010d}", message_id, lines, datetime.now(UTC)
+                code,
+                f"WMS{self._next():010d}",
+                message_id,
+                lines,
+                datetime.now(UTC),
+                priority=urgency(request),
+                paid_at=paid_at(request),
             )
             self.orders[code] = outbound
             self.waiting.append(code)
@@ -229,6 +248,21 @@ class WarehouseBooks:
         again beside the same OrderHub must not send message ids OrderHub already applied."""
         with self.lock:
             self._serial = max(self._serial, serial)
+
+    def waiting_to_pick(self, code: str) -> tuple[int, datetime] | None:
+        """(priority, waiting since) of an accepted order, for the pick queue."""
+        with self.lock:
+            order = self.orders.get(code)
+            if order is None or order.status != ACCEPTED:
+                return None
+            return order.priority, order.paid_at or order.accepted_at
+
+    def pick_turns(self, codes: list[str]) -> None:
+        """Number the orders a wave picks, in the order it picks them."""
+        with self.lock:
+            for code in codes:
+                self._turns += 1
+                self.orders[code].pick_turn = self._turns
 
 
 def _failed(code: str, error: str, message: str) -> dict[str, Any]:

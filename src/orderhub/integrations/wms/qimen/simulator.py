@@ -13,6 +13,8 @@ Control routes for tests and the demo:
                              {"callback": false} their deliveryorder.confirm payloads are
                              answered for the caller to deliver (a load generator) instead
     POST    /_sim/flush      wait (up to ?timeout_s=10) until every callback due is delivered
+    POST    /_sim/pick       a pick wave now ({"count": 10}, default `pick_wave`): the most
+                             urgent orders of the pick queue (simqueue.py) are picked, in order
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class ShipNow(BaseModel):
     count: int = Field(1, ge=1, le=10_000)
     # False: answer the deliveryorder.confirm payloads instead of sending them
     callback: bool = True
+
+
+class PickNow(BaseModel):
+    count: int | None = Field(None, ge=1, le=10_000)
 
 
 class _Refused(Exception):
@@ -272,6 +278,10 @@ def make_wms_simulator(options: WmsSimOptions) -> FastAPI:
                 wms.sender.enqueue(qm.CONFIRM, payload)
             return {"shipped": [o.code for o in shipped]}
         return {"shipped": [o.code for o in shipped], "confirmations": confirmations}
+
+    @app.post("/_sim/pick")
+    def pick(body: PickNow) -> dict[str, Any]:
+        return {"picked": wms.mover.wave(body.count), "waiting": len(wms.mover.pick_queue)}
 
     @app.post("/_sim/flush")
     def flush(timeout_s: float = 10.0) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import httpx
 
 from orderhub.domain.warehouses import WmsCredentials
 from orderhub.integrations.wms.qimen import protocol as qm
+from orderhub.integrations.wms.qimen.simqueue import PickQueue
 from orderhub.integrations.wms.qimen.simstate import (
     PICKED,
     SIGNED,
@@ -28,7 +29,7 @@ from orderhub.integrations.wms.qimen.simstate import (
     WmsSimOptions,
 )
 
-PICK, SHIP, SIGN = "pick", "ship", "sign"
+PICK, SHIP, SIGN, WAVE = "pick", "ship", "sign", "wave"
 
 
 def confirmation(order: SimOutbound, warehouse: str) -> dict[str, Any]:
@@ -187,10 +188,39 @@ class OrderMover:
         self._cond = threading.Condition()
         self._busy = False
         self._stopped = False
+        self.pick_queue = PickQueue(books.options.pick_aging_per_min)
+        self._wave_due = False
 
     def accepted(self, codes: list[str]) -> None:
+        if self.options.pick_wave > 0:
+            self._queue_for_picking(codes)
+            return
+        self._start(codes)
+
+    def _queue_for_picking(self, codes: list[str]) -> None:
+        for code in codes:
+            waiting = self.books.waiting_to_pick(code)
+            if waiting is not None:
+                self.pick_queue.add(code, *waiting)
+        if self.options.pick_wave_s > 0:
+            with self._cond:
+                if self._wave_due:
+                    return
+                self._wave_due = True
+            self._schedule([("", WAVE)], self.options.pick_wave_s)
+
+    def wave(self, count: int | None = None) -> list[str]:
+        """Pick the most urgent `count` (default `pick_wave`) orders of the pick queue now."""
+        codes = self.pick_queue.take(count or self.options.pick_wave)
+        self.books.pick_turns(codes)
+        self._start(codes, waited=True)
+        return codes
+
+    def _start(self, codes: list[str], *, waited: bool = False) -> None:
+        """Schedule the first step of these orders: picking after `pick_after_s` (at once for
+        orders a wave took), then shipping."""
         first = PICK if self.options.report_progress else SHIP
-        delay = self.options.pick_after_s
+        delay = 0.0 if waited else self.options.pick_after_s
         if first == SHIP:
             delay += self.options.ship_after_s
         self._schedule([(code, first) for code in codes], delay)
@@ -228,6 +258,12 @@ class OrderMover:
 
     def _move(self, steps: list[tuple[str, str]]) -> None:
         warehouse, options = self.options.warehouse_code, self.options
+        if any(step == WAVE for step, _ in steps):
+            with self._cond:
+                self._wave_due = False
+            self.wave()
+            if len(self.pick_queue):
+                self._queue_for_picking([])  # the next wave
         picked = self._each(steps, PICK, self.books.pick)
         for order in picked:
             self.sender.enqueue(qm.PROCESS_REPORT, _process(order, PICKED, warehouse))
