@@ -17,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from orderhub import __version__
 from orderhub.api import accounts as api_accounts
+from orderhub.api import alerts as api_alerts
 from orderhub.api import bottlenecks as api_bottlenecks
 from orderhub.api import errors
 from orderhub.api import imports as api_imports
@@ -120,6 +121,7 @@ def create_app(hub: Hub) -> Any:
         api_warehouses.router,
         api_recipients.router,
         api_outbox.router,
+        api_alerts.router,
         api_bottlenecks.router,
         api_parcels.router,
         api_stock_push.router,

@@ -94,3 +94,9 @@ class Settings(BaseSettings):
     notify_timeout_s: float = 5.0
     # The console's address as people reach it, for links in alerts; unset: http://host:port.
     public_url: str | None = None
+    # How often the worker checks the SLA rules (raise, escalate, resolve alerts); 0: never.
+    sla_check_interval_s: float = 60.0
+    # Alerts for one recipient wait this long from the first; more than the threshold within it
+    # go out as one digest (counts and a link to the list) instead of one message each.
+    alert_digest_window_s: float = 60.0
+    alert_digest_threshold: int = 3

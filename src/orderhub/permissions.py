@@ -65,6 +65,9 @@ class Permission(StrEnum):
     # Who alerts go to (email, chat robots, webhooks): see them; add, change and test them.
     RECIPIENT_READ = "recipient.read"
     RECIPIENT_MANAGE = "recipient.manage"
+    # SLA alerts: the inbox; acknowledging and resolving them (the rules are rule.*).
+    ALERT_READ = "alert.read"
+    ALERT_MANAGE = "alert.manage"
 
 
 P = Permission
@@ -126,6 +129,8 @@ ROLES: dict[str, frozenset[Permission]] = {
             P.TOKEN_MANAGE,
             P.REPORT_READ,
             P.RECIPIENT_READ,
+            P.ALERT_READ,
+            P.ALERT_MANAGE,
         }
     ),
     "warehouse": frozenset(
@@ -139,6 +144,7 @@ ROLES: dict[str, frozenset[Permission]] = {
             P.WAREHOUSE_READ,
             P.OUTBOX_READ,
             P.REPORT_READ,
+            P.ALERT_READ,
         }
     ),
     "customer_service": frozenset(
@@ -152,6 +158,7 @@ ROLES: dict[str, frozenset[Permission]] = {
             P.ORDER_CANCEL,
             P.ORDER_INTERCEPT,
             P.REPORT_READ,
+            P.ALERT_READ,
         }
     ),
     # A sales agent or an integration account: sends orders in and reads them back.

@@ -35,15 +35,17 @@ class RuleIn(Strict):
     condition: dict[str, Any] = Field(description="see docs/rules.md")
     outcome: dict[str, Any] = Field(
         description='review: {"decision": "approve"} or an exception; routing: {"warehouse"}; '
-        'priority: {"weight": 50} (every matching rule adds its weight)'
+        'priority: {"weight": 50} (every matching rule adds its weight); sla: {"state": '
+        '"pending_review", "after": "4h", "recipients": [...]} (docs/alerts.md)'
     )
 
 
 class RuleSetIn(Strict):
     rules: list[RuleIn]
     default: dict[str, Any] = Field(
+        default_factory=dict,
         description='the outcome when no rule matches; priority: {"base": 0}, the score every '
-        "order starts from"
+        "order starts from; sla: none (every SLA rule applies on its own)",
     )
     notes: str = ""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orderhub.cli.channels  # noqa: F401 - registers its commands on `app`
+from orderhub.cli import alerts as _alerts  # noqa: F401 - registers `alerts` on `app`
 from orderhub.cli import bottlenecks as _bottlenecks  # noqa: F401 - `bottlenecks`
 from orderhub.cli import fulfilment as _fulfilment  # noqa: F401 - `warehouses`, `outbox`
 from orderhub.cli import imports as _imports  # noqa: F401 - registers `import` on `app`

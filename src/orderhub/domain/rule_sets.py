@@ -28,6 +28,9 @@ class RuleSetKind(StrEnum):
     REVIEW = "review"
     ROUTING = "routing"
     PRIORITY = "priority"
+    # SLA alert rules: stored and versioned here, but every rule applies on its own (no first
+    # match, no default); domain/sla.py checks and reads them.
+    SLA = "sla"
 
 
 @dataclass(frozen=True)

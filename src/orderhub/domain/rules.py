@@ -52,6 +52,9 @@ FIELDS: dict[str, Field] = {
     "district": Field(Kind.TEXT, lambda o: o.receiver.district, "the receiver's district"),
     "address": Field(Kind.TEXT, lambda o: o.receiver.address, "the street address"),
     "priority": Field(Kind.NUMBER, lambda o: o.priority, "the order's priority"),
+    "warehouse": Field(
+        Kind.TEXT, lambda o: o.warehouse or "", "the warehouse it ships from (empty until routed)"
+    ),
     "buyer_nick": Field(Kind.TEXT, lambda o: o.buyer_nick or "", "the buyer's nickname"),
     "buyer_id": Field(Kind.TEXT, lambda o: o.buyer_id or "", "the buyer's id in the channel"),
 }

@@ -19,6 +19,7 @@ from orderhub.domain.rule_sets import (
     decide,
     dry_run,
 )
+from orderhub.domain.sla import check_sla_rules, dry_run_sla
 from orderhub.errors import NotFound, ValidationFailed
 from orderhub.permissions import Permission, require
 from orderhub.services import priority
@@ -51,7 +52,7 @@ def save_rules(uow: UnitOfWork, rule_set: RuleSet, *, actor: Actor) -> RuleSet:
     """Check the rule set against the warehouses that exist and store it as the next version."""
     require(actor, Permission.RULE_MANAGE)
     with uow:
-        check_rule_set(rule_set, warehouses=[w.code for w in uow.warehouses.list()])
+        _check(uow, rule_set)
         saved = uow.rules.add(rule_set, at=uow.clock.now(), by=actor.label)
         if saved.kind is RuleSetKind.ROUTING:
             _reroute_waiting(uow, saved)
@@ -126,13 +127,25 @@ def try_rules(
     nothing is saved or changed."""
     require(actor, Permission.RULE_READ)
     with uow:
-        check_rule_set(rule_set, warehouses=[w.code for w in uow.warehouses.list()])
+        _check(uow, rule_set)
         current = uow.rules.current(rule_set.kind) or RuleSet(
             rule_set.kind, (), rule_set.default, version=0
         )
         ids = uow.orders.recent(max(1, min(last, 5000)))
         uow.orders.prefetch(ids)
-        return dry_run(current, rule_set, [uow.orders.get(i) for i in ids])
+        orders = [uow.orders.get(i) for i in ids]
+        if rule_set.kind is RuleSetKind.SLA:
+            return dry_run_sla(current, rule_set, orders, uow.clock.now())
+        return dry_run(current, rule_set, orders)
+
+
+def _check(uow: UnitOfWork, rule_set: RuleSet) -> RuleSet:
+    """Refuse a rule set with a bad rule: SLA rules name recipients, routing rules warehouses."""
+    if rule_set.kind is RuleSetKind.SLA:
+        return check_sla_rules(
+            rule_set, recipient_known=lambda code: uow.recipients.find(code) is not None
+        )
+    return check_rule_set(rule_set, warehouses=[w.code for w in uow.warehouses.list()])
 
 
 def _reroute_waiting(uow: UnitOfWork, rules: RuleSet) -> list[int]:

@@ -13,6 +13,7 @@ from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.services.ports import Clock, Command, FlowPolicy, SystemClock
 from orderhub.storage.accounts import SqlTokenRepository, SqlUserRepository
+from orderhub.storage.alerts import SqlAlertRepository
 from orderhub.storage.bottlenecks import SqlBottleneckRepository
 from orderhub.storage.catalogue import SqlCatalogueRepository
 from orderhub.storage.channel_records import SqlPayloadRepository, SqlQuarantineRepository
@@ -99,6 +100,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(conn, aging_per_min=self.flow.priority_aging_per_min)
         self.parcels = SqlParcelRepository(conn)
         self.recipients = SqlRecipientRepository(conn, self._cipher)
+        self.alerts = SqlAlertRepository(conn)
         self.bottlenecks = SqlBottleneckRepository(conn)
         self.listings = SqlListingRepository(conn)
         self.rules = SqlRuleRepository(conn, self._rule_cache)

@@ -12,8 +12,8 @@ from orderhub.access import Requires, hub_of, read_connection
 from orderhub.domain.actors import Actor
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus, allowed_actions
 from orderhub.errors import OrderHubError
-from orderhub.permissions import Permission, can_apply
-from orderhub.services import orders
+from orderhub.permissions import Permission, can, can_apply
+from orderhub.services import alerts, orders
 from orderhub.services.fulfilment import parcels
 from orderhub.storage import order_queries
 from orderhub.web import i18n, labels
@@ -109,6 +109,11 @@ def order_page(
     timeline = orders.get_timeline(hub.uow.read_only(), order_id, actor=actor)
     order = timeline.order
     shipped_in = parcels.order_parcels(hub.uow.read_only(), order_id, actor=actor)
+    waiting = (
+        alerts.open_alerts_of(hub.uow.read_only(), order_id, actor=actor)
+        if can(actor, Permission.ALERT_READ)
+        else []
+    )
     # Shown buttons = allowed from this state AND permitted to this user; the service checks both
     # again on submit, so a hidden button is a convenience, not the protection.
     actions = [
@@ -130,6 +135,7 @@ def order_page(
             "order": order,
             "events": timeline.events,
             "parcels": shipped_in,
+            "alerts": waiting,
             "stays": timeline.stays,
             "time_in_states": list(seen.items()),
             "actions": [(a.value, inputs_for(a)) for a in actions],

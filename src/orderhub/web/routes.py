@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from orderhub.web import (
+    alerts,
     bottlenecks,
     i18n,
     login,
@@ -42,6 +43,7 @@ for feature in (
     outbox.router,
     rules.router,
     bottlenecks.router,
+    alerts.router,
     notifications.router,
 ):
     router.include_router(feature)

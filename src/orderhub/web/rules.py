@@ -33,6 +33,7 @@ KIND: dict[str, str] = {
     RuleSetKind.REVIEW: N_("Review rules"),
     RuleSetKind.ROUTING: N_("Routing rules"),
     RuleSetKind.PRIORITY: N_("Priority rules"),
+    RuleSetKind.SLA: N_("SLA alert rules"),
 }
 KIND_MEANING: dict[str, str] = {
     RuleSetKind.REVIEW: N_(
@@ -43,6 +44,11 @@ KIND_MEANING: dict[str, str] = {
         "Score each order: every rule that matches adds its weight to the base. Higher scores "
         "are served first everywhere, and waiting raises a score, so no order waits for ever."
     ),
+    RuleSetKind.SLA: N_(
+        "Every rule applies on its own: orders it matches that wait in its state longer than it "
+        "allows raise an alert to its recipients, and escalate to a second list after a second "
+        "threshold. The alerts are in the inbox (/alerts)."
+    ),
 }
 NONE_SAVED: dict[str, str] = {
     RuleSetKind.REVIEW: N_("No review rules are saved: people review every order."),
@@ -52,6 +58,7 @@ NONE_SAVED: dict[str, str] = {
     RuleSetKind.PRIORITY: N_(
         "No priority rules are saved: orders keep the priority they were created with."
     ),
+    RuleSetKind.SLA: N_("No SLA alert rules are saved: no alert is raised."),
 }
 # The rule language's fields and operators in words (domain/rules.py has the language; a test
 # keeps these in step with its FIELDS and OPERATORS).
@@ -71,6 +78,7 @@ FIELD: dict[str, str] = {
     "district": N_("Receiver's district"),
     "address": N_("Street address"),
     "priority": N_("Priority"),
+    "warehouse": N_("Warehouse"),
     "buyer_nick": N_("Buyer nickname"),
     "buyer_id": N_("Buyer id"),
 }
@@ -177,6 +185,7 @@ def _as_text(rule_set: RuleSet | None, kind: RuleSetKind) -> str:
         default = {
             RuleSetKind.REVIEW: {"decision": "approve"},
             RuleSetKind.PRIORITY: {"base": 0},
+            RuleSetKind.SLA: {},
         }.get(kind, {"warehouse": ""})
         return json.dumps({"rules": [], "default": default}, ensure_ascii=False, indent=2)
     body = {

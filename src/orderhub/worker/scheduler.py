@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 import structlog
 
 from orderhub.bootstrap import Hub
+from orderhub.domain.alerts import AlertPolicy
 from orderhub.domain.shops import Shop
 from orderhub.services.bottlenecks import settle
 from orderhub.services.channel_sync import pull_shop, reconcile_shop
 from orderhub.services.fulfilment.parcels import merge_waiting
 from orderhub.services.fulfilment.warehouse_reports import pull_stock
+from orderhub.services.sla import check_sla, send_notices
 from orderhub.services.stock_push import refresh_listings
 from orderhub.worker.relay import Relay
 from orderhub.worker.stock_push import StockPusher
@@ -39,6 +41,7 @@ class Scheduler:
         self._reconciled: dict[str, datetime] = {}
         self._stock_pulled: dict[str, datetime] = {}
         self._listings_synced: dict[str, datetime] = {}
+        self._sla_checked: datetime | None = None
         self._thread: threading.Thread | None = None
         settings = hub.settings
         self.relay = Relay(
@@ -92,7 +95,37 @@ class Scheduler:
                 )
                 ran += 1
         ran += self._pull_stock(now) + self._sync_listings(shops, now) + self._merge()
-        return ran + self._settle_stays()
+        return ran + self._check_sla(now) + self._settle_stays()
+
+    def _check_sla(self, now: datetime) -> int:
+        """The SLA rules every ORDERHUB_SLA_CHECK_INTERVAL_S; alerts whose digest window closed
+        become notices every tick (a read when nothing waits)."""
+        settings = self.hub.settings
+        if settings.sla_check_interval_s <= 0:
+            return 0
+        policy = AlertPolicy(settings.alert_digest_window_s, settings.alert_digest_threshold)
+        last = self._sla_checked
+        due = last is None or (now - last).total_seconds() >= settings.sla_check_interval_s
+        try:
+            if due:
+                self._sla_checked = now
+                report = check_sla(self.hub.uow, policy=policy)
+            else:
+                report = send_notices(self.hub.uow, policy=policy)
+        except Exception:
+            log.exception("sla check failed; trying again next time")
+            return 0
+        if report.raised or report.escalated or report.resolved:
+            log.info(
+                "sla checked",
+                raised=report.raised,
+                escalated=report.escalated,
+                resolved=report.resolved,
+                notices=report.notices,
+            )
+        if report.notices:
+            self.relay.wake()
+        return 1 if report.raised or report.escalated or report.resolved or report.notices else 0
 
     def _settle_stays(self) -> int:
         """Stays ended since the last tick into the dwell report's tables (a read when none)."""

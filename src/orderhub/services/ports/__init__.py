@@ -10,6 +10,7 @@ from orderhub.domain.accounts import ApiToken, User
 from orderhub.domain.orders import CustomFieldDef, Order
 from orderhub.domain.rule_sets import RuleSet, RuleSetKind
 from orderhub.domain.timeline import OrderEvent
+from orderhub.services.ports.alerts import AlertRepository, DueOrder
 from orderhub.services.ports.bottlenecks import BottleneckRepository
 from orderhub.services.ports.channels import (
     CatalogueRepository,
@@ -213,6 +214,9 @@ class UnitOfWork(Protocol):
     def recipients(self) -> RecipientRepository: ...
 
     @property
+    def alerts(self) -> AlertRepository: ...
+
+    @property
     def bottlenecks(self) -> BottleneckRepository: ...
 
     @property
@@ -253,6 +257,7 @@ class PasswordHasher(Protocol):
 
 
 __all__ = [
+    "AlertRepository",
     "BottleneckRepository",
     "CallbackRejected",
     "CatalogueRepository",
@@ -265,6 +270,7 @@ __all__ = [
     "Command",
     "CustomFieldRepository",
     "DeliveryResult",
+    "DueOrder",
     "FlowPolicy",
     "IdempotencyKeyTaken",
     "IdempotencyRepository",

@@ -1,6 +1,7 @@
 """Every table, as SQLAlchemy Core, on one MetaData that Alembic migrates (one module per area)."""
 
 from orderhub.storage.tables.accounts import api_tokens, idempotency_keys, users
+from orderhub.storage.tables.alerts import alert_notices, alert_notifications, alerts
 from orderhub.storage.tables.base import Id, UTCDateTime, metadata
 from orderhub.storage.tables.bottlenecks import (
     state_stay_tags,
@@ -37,6 +38,9 @@ from orderhub.storage.tables.stock_push import listings, stock_changes, stock_ru
 __all__ = [
     "Id",
     "UTCDateTime",
+    "alert_notices",
+    "alert_notifications",
+    "alerts",
     "api_tokens",
     "channel_payloads",
     "custom_field_defs",

@@ -83,6 +83,8 @@ orders = Table(
     Index(None, "status", "id"),
     # Orders waiting in a state longest first, without a scan (SLA checks, open stays).
     Index(None, "status", "state_since"),
+    # Orders in a state paid longest ago first: SLA rules that count from payment.
+    Index(None, "status", "paid_at"),
     Index(None, "exception_reason", "id"),
     Index(None, "created_at"),
     Index(None, "receiver_phone"),
