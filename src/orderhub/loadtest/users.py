@@ -56,6 +56,14 @@ class Shipment:
 
 
 @dataclass
+class Payment:
+    due: float  # seconds from the run's start
+    shop: ShopTarget
+    no: str
+    tries: int = 0
+
+
+@dataclass
 class Load:
     """What the users share in one run (one process, gevent: no locks needed)."""
 
@@ -70,7 +78,7 @@ class Load:
     shipments_given_up: int = 0
     moved_by_others: int = 0  # orders of the run the simulators' own flow paid or cancelled
     late_slots: Counter[str] = field(default_factory=Counter)
-    payments: deque[tuple[float, ShopTarget, str]] = field(default_factory=deque)
+    payments: deque[Payment] = field(default_factory=deque)
     confirmations: deque[Shipment] = field(default_factory=deque)
     error_examples: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _refilling: bool = False
@@ -107,13 +115,12 @@ class Load:
     def pick_shop(self) -> ShopTarget:
         return self.rng.choices(self.plan.shops, weights=self.weights)[0]
 
-    def due_payment(self) -> tuple[ShopTarget, str] | None:
+    def due_payment(self) -> Payment | None:
         """The oldest order whose buyer pays now, waiting for it; None once nothing is left to
         pay and no more orders come."""
         while not self.stopping:
-            if self.payments and self.payments[0][0] <= self.now():
-                _, shop, no = self.payments.popleft()
-                return shop, no
+            if self.payments and self.payments[0].due <= self.now():
+                return self.payments.popleft()
             if self.draining and not self.payments:
                 return None
             gevent.sleep(0.02)
@@ -152,12 +159,12 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
     callback_path = f"/api/v1/wms/{warehouse.code}/callbacks"
 
     class Client(FastHttpUser):
-        """What every user shares: OrderHub's address, and one retry of a request whose
-        keep-alive connection the server had just closed (as any HTTP client retries it)."""
+        """What every user shares: OrderHub's address. (The client retries no POST by itself,
+        RFC 9110's rule for methods that are not idempotent; the streams decide what to send
+        again.)"""
 
         abstract = True
         host = plan.url
-        max_retries = 1
 
     class Buyer(Client):
         fixed_count = plan.users
@@ -181,7 +188,7 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
                     no = answer.json()["created"][0]
                     load.created += 1
                     due = load.now() + plan.the_profile.pay_after_s
-                    load.payments.append((due, shop, no))
+                    load.payments.append(Payment(due, shop, no))
 
     class Payer(Client):
         fixed_count = plan.users
@@ -189,23 +196,33 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
 
         @task
         def pay(self) -> None:
-            due = load.due_payment()
-            if due is None:
+            payment = load.due_payment()
+            if payment is None:
                 gevent.sleep(0.2)
                 return
-            shop, no = due
+            shop = payment.shop
             with self.client.post(
-                f"{shop.url}/_sim/orders/{no}/pay",
+                f"{shop.url}/_sim/orders/{payment.no}/pay",
                 name=f"{shop.channel}: payment",
                 catch_response=True,
             ) as answer:
                 if answer.ok:
                     load.paid += 1
+                elif answer.status_code == 0 and payment.tries < CALLBACK_TRIES - 1:
+                    # No answer at all (a keep-alive connection closed under the request; POSTs
+                    # are not retried by the client): the buyer tries again, which is safe, as
+                    # a second payment of a paid order answers 409. The failure still counts.
+                    payment.tries += 1
+                    load.payments.appendleft(payment)
                 elif answer.status_code == 409:
-                    # Not waiting for a payment any more: the simulator's own buyers (its
-                    # background flow, ORDERHUB_SIMULATOR_RATE) paid or cancelled it first.
+                    # Not waiting for a payment any more: our own first try went through after
+                    # all, or the simulator's own buyers (its background flow,
+                    # ORDERHUB_SIMULATOR_RATE) paid or cancelled it first.
                     answer.success()
-                    load.moved_by_others += 1
+                    if payment.tries:
+                        load.paid += 1
+                    else:
+                        load.moved_by_others += 1
 
     class WarehouseHand(Client):
         fixed_count = plan.users
@@ -267,7 +284,6 @@ def _review_desk(load: Load, auth: dict[str, str]) -> type[FastHttpUser]:
         """Approves the run's orders waiting in review, up to 500 at a time, once a second."""
 
         host = plan.url
-        max_retries = 1
         fixed_count = 1
         wait_time = constant_pacing(1.0)
 
