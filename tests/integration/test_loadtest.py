@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from orderhub.app import create_app
 from orderhub.bootstrap import Hub, bootstrap
@@ -32,6 +33,7 @@ from orderhub.integrations.channels.simulate import (
 )
 from orderhub.services import accounts, shops
 from orderhub.storage.database import make_engine, migrate
+from orderhub.storage.tables import orders
 from orderhub.worker.scheduler import Scheduler
 from tests.conftest import CHEAP_HASHER, SETUP_ADMIN, TEST_CREDENTIALS_KEY
 from tests.integration.fulfilment_kit import (
@@ -183,3 +185,14 @@ def test_an_unreachable_server_is_exit_2_with_how_to_start_it() -> None:
     done = _loadtest("--url", f"http://127.0.0.1:{_free_port()}", "--token", "x", timeout_s=60)
     assert done.returncode == 2
     assert "not reachable" in done.stderr and "make run" in done.stderr
+
+
+def test_a_wrong_wms_secret_stops_the_run_before_any_order_is_placed(server: Server) -> None:
+    done = _loadtest(
+        "--url", server.url, "--token", server.token, "--wms-secret", "not-the-secret", "--json"
+    )
+    assert done.returncode == 2
+    assert "refused a signed callback" in done.stderr and "--wms-secret" in done.stderr
+    assert done.stdout == ""
+    with server.hub.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(orders)).scalar_one() == 0

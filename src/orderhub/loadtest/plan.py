@@ -261,7 +261,10 @@ class Discovery:
             content=body,
             headers={"Content-Type": qm.CONTENT_TYPE},
         )
-        answer = qm.read_response(response.content) if response.content else {}
+        try:
+            answer = qm.read_response(response.content)
+        except ValueError:
+            answer = {"message": f"HTTP {response.status_code}, not a Qimen answer"}
         if not response.is_success or answer.get("flag") != "success":
             raise CannotRun(
                 f"warehouse {warehouse.code} refused a signed callback "
