@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Self
 
@@ -194,6 +195,16 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         self._pending = []
         self.orders.rows = self._snapshot
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        pending, rows = len(self._pending), copy.deepcopy(self.orders.rows)
+        try:
+            yield
+        except BaseException:
+            del self._pending[pending:]
+            self.orders.rows = rows
+            raise
 
     def __call__(self) -> Self:
         """Also its own factory, so batch use cases share the one fake database."""

@@ -63,6 +63,14 @@ class StayRecorder:
     def clear(self) -> None:
         self._ended = []
 
+    def mark(self) -> int:
+        """Where the stays noted so far end (for a savepoint)."""
+        return len(self._ended)
+
+    def forget_after(self, mark: int) -> None:
+        """Drop the stays noted after `mark` (their savepoint was rolled back)."""
+        del self._ended[mark:]
+
     def write(self, conn: Connection) -> None:
         if not self._ended:
             return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Self
 
 from cryptography.fernet import Fernet
@@ -179,6 +181,23 @@ class SqlUnitOfWork:
         if self.rules.saved:
             self._rule_cache.clear()
             self.rules.saved = False
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that can fail alone: on an error its writes are rolled
+        back and the events, commands and stays it recorded are forgotten, so they are not
+        written at COMMIT either."""
+        events, commands, stays = len(self._events), len(self._commands), self._stays.mark()
+        nested = self.connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del self._events[events:]
+            del self._commands[commands:]
+            self._stays.forget_after(stays)
+            raise
+        nested.commit()
 
     def rollback(self) -> None:
         self._events, self._commands = [], []

@@ -21,7 +21,7 @@ from orderhub.domain.fulfilment import InterceptResult, MessageKind
 from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.domain.transitions import Action, ExceptionReason, OrderStatus
-from orderhub.errors import OrderHubError
+from orderhub.errors import ConcurrentUpdate, OrderHubError
 from orderhub.services import stock_push
 from orderhub.services.fulfilment import flow, parcel_answers
 from orderhub.services.fulfilment.flow import cancel_at_warehouse
@@ -130,18 +130,30 @@ def _row(
     return row
 
 
+SETTLE_ATTEMPTS = 3
+
+
 def _settle(
     uow: UnitOfWork, message: OutboxMessage, result: DeliveryResult | None, row: dict[str, Any]
 ) -> None:
     assert message.order_id is not None
-    try:
-        order = uow.orders.get(message.order_id)
-        events = _consequences(uow, order, message, result, row)
-        if events:
-            flow.record(uow, order, events, save=True)
-    except OrderHubError as error:
-        # The order moved on meanwhile; the answer is kept on the outbox row for the record.
-        log.warning("delivery answer not applied", message=message.message_id, error=str(error))
+    # A read-ahead order may be stale by the time its row is locked (another worker answered
+    # about another parcel of it meanwhile): then the answer is applied again to a fresh read.
+    for attempt in range(1, SETTLE_ATTEMPTS + 1):
+        try:
+            with uow.savepoint():
+                order = uow.orders.get(message.order_id)
+                events = _consequences(uow, order, message, result, row)
+                if events:
+                    flow.record(uow, order, events, save=True)
+            return
+        except ConcurrentUpdate:
+            if attempt == SETTLE_ATTEMPTS:
+                log.warning("delivery answer not applied", message=message.message_id)
+        except OrderHubError as error:
+            # The order moved on; the answer is kept on the outbox row for the record.
+            log.warning("delivery answer not applied", message=message.message_id, error=str(error))
+            return
 
 
 def _consequences(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Protocol, Self
 
@@ -236,6 +237,10 @@ class UnitOfWork(Protocol):
         ...
 
     def commit(self) -> None: ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A part of the transaction that can fail alone (its records forgotten with it)."""
+        ...
 
     def rollback(self) -> None: ...
 
