@@ -50,6 +50,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/fulfilment.py
 	$(BIN)/python bench/stock_push.py
+	$(BIN)/python bench/bottlenecks.py
 
 clean:
 	rm -rf $(VENV) orderhub.db orderhub.db-wal orderhub.db-shm

@@ -46,7 +46,6 @@ def test_the_report_gives_exact_percentiles_per_state_and_names_the_slowest(flow
     warehouse = steps["sent_to_warehouse"]
     assert warehouse.count == 10
     assert (warehouse.p50, warehouse.p90, warehouse.p99) == (5 * H, 9 * H, 10 * H)
-    assert warehouse.total == 55 * H
     assert steps["on_hold"].count == 1 and steps["on_hold"].p50 == H
     assert steps["exception"].p90 == 30 * 60.0
     assert report.slowest_step is not None

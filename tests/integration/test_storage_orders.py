@@ -221,6 +221,7 @@ def test_a_new_paid_order_costs_one_insert_per_table_and_no_update(hub: Hub) -> 
     finally:
         event.remove(hub.engine, "before_cursor_execute", count)
     body = [s for s in statements if s not in ("BEGIN", "COMMIT")]
-    # orders, order_lines, order_tags, order_events (create + submit_review), outbox
-    assert body == ["INSERT"] * 5
+    # orders, order_lines, order_tags, order_events (create + submit_review), outbox, and
+    # state_stays_pending (the 0 s stay in paid that submit_review ended, for the dwell report)
+    assert body == ["INSERT"] * 6
     assert len(statements) <= 10

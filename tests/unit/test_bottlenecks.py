@@ -39,11 +39,11 @@ def test_a_percentile_is_always_one_of_the_measured_values() -> None:
         nearest_rank(50, 0)
 
 
-def test_figures_from_values_give_count_percentiles_max_and_total() -> None:
+def test_figures_from_values_give_count_percentiles_and_max() -> None:
     figures = StepFigures.of(StepKind.STATE, "paid", [60.0 * i for i in range(1, 101)])
     assert figures is not None
     assert (figures.count, figures.p50, figures.p90, figures.p99) == (100, 3000.0, 5400.0, 5940.0)
-    assert (figures.max, figures.total) == (6000.0, 60.0 * 5050)
+    assert figures.max == 6000.0
     assert StepFigures.of(StepKind.STATE, "paid", []) is None
 
 
@@ -97,17 +97,18 @@ def test_a_channel_payment_time_ahead_of_our_clock_counts_as_no_time() -> None:
     assert finished_steps(order, handed)[1].seconds == 0.0
 
 
-def _f(step: str, p90: float, total: float, kind: StepKind = StepKind.STATE) -> StepFigures:
-    return StepFigures(kind, step, 10, p90 / 2, p90, p90, p90, total)
+def _f(step: str, p90: float, p99: float, kind: StepKind = StepKind.STATE) -> StepFigures:
+    return StepFigures(kind, step, 10, p90 / 2, p90, p99, p99)
 
 
 def test_the_slowest_step_is_the_highest_p90_among_the_states_the_flow_answers_for() -> None:
     figures = [
-        _f("pending_payment", 90_000, 1),  # the buyer's time: never named
+        _f("pending_payment", 90_000, 95_000),  # the buyer's time: never named
         _f("pending_review", 600, 6_000),
         _f("sent_to_warehouse", 3_600, 9_000),
-        _f("picking", 3_600, 20_000),  # same p90, more time in total: named
-        _f("payment_to_handoff", 7_200, 1, StepKind.HOP),
+        _f("picking", 3_600, 20_000),  # same p90, a higher p99: named
+        _f("shipped", 90_000, 90_000),  # the courier's transit: never named
+        _f("payment_to_handoff", 7_200, 8_000, StepKind.HOP),
     ]
     named = slowest(figures, StepKind.STATE)
     assert named is not None and named.step == "picking"

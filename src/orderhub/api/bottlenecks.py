@@ -29,7 +29,6 @@ class FiguresOut(BaseModel):
     p90_s: float
     p99_s: float
     max_s: float
-    total_s: float | None = Field(description="seconds spent there in all; null while waiting")
 
     @classmethod
     def of(cls, f: StepFigures) -> FiguresOut:
@@ -42,7 +41,6 @@ class FiguresOut(BaseModel):
             p90_s=f.p90,
             p99_s=f.p99,
             max_s=f.max,
-            total_s=f.total,
         )
 
 
@@ -78,8 +76,9 @@ class BottleneckReportOut(BaseModel):
     now: datetime
     by: str | None
     slowest_step: FiguresOut | None = Field(
-        description="the state with the highest p90 among those the order flow answers for "
-        "(not pending_payment or delivered, the buyer's time); ties: the most time in total"
+        description="the state with the highest p90 among those the merchant's chain holds "
+        "the order in, from payment until the parcel leaves (not pending_payment or delivered, "
+        "the buyer's time, nor shipped, the courier's); ties: the higher p99"
     )
     slowest_hop: FiguresOut | None = Field(description="the hop with the highest p90")
     steps: list[FiguresOut] = Field(description="stays and hops that ended in the window")

@@ -12,6 +12,7 @@ ceil(p * n / 100) in ascending order (1-based), so it is always one of the measu
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,8 +64,10 @@ _HOP_BY_END = {hop.ends.value: hop for hop in HOPS}
 HOP_NAMES = tuple(hop.name for hop in HOPS)
 
 S = OrderStatus
-# The states the merchant's chain answers for. Waiting for the buyer to pay, or to confirm
-# receipt after delivery, is the buyer's time: shown, never named the bottleneck.
+# The states in which the merchant's chain holds the order, from payment until the parcel
+# leaves. The others are shown but never named the bottleneck: waiting for the buyer to pay or
+# to confirm receipt is the buyer's time, and shipped is the courier's transit, which would
+# always be the longest (the hop shipped_to_delivered measures the courier).
 CHAIN_STATES = frozenset(
     {
         S.PAID,
@@ -73,7 +76,6 @@ CHAIN_STATES = frozenset(
         S.ALLOCATED,
         S.SENT_TO_WAREHOUSE,
         S.PICKING,
-        S.SHIPPED,
         S.ON_HOLD,
         S.EXCEPTION,
     }
@@ -130,6 +132,38 @@ def percentile(ordered: Sequence[float], p: int) -> float:
     return ordered[nearest_rank(p, len(ordered)) - 1]
 
 
+# Stays are filed in log-spaced buckets of seconds (each 5 % wider than the one before, from
+# 1 s to about ten years; bucket 0 holds stays under a second). A report counts stays per
+# bucket, finds the bucket that holds a rank, and reads the exact value inside that bucket only.
+BUCKET_RATIO = 1.05
+_BOUNDS = tuple(BUCKET_RATIO**n for n in range(410))
+
+
+def bucket_of(seconds: float) -> int:
+    """The bucket of a stay: never smaller for a longer stay (a bisection of fixed bounds, so
+    no floating-point logarithm can put two stays out of order)."""
+    return bisect_right(_BOUNDS, seconds)
+
+
+@dataclass(frozen=True)
+class RankPlace:
+    """Where a rank falls: its bucket, and its 1-based rank among that bucket's stays."""
+
+    bucket: int
+    rank: int
+    in_bucket: int
+
+
+def place(counts: Sequence[tuple[int, int]], rank: int) -> RankPlace:
+    """The bucket holding the `rank`-th smallest stay, given (bucket, count) ascending."""
+    before = 0
+    for bucket, count in counts:
+        if before + count >= rank:
+            return RankPlace(bucket, rank - before, count)
+        before += count
+    raise ValueError(f"rank {rank} is past the {before} stays counted")
+
+
 @dataclass(frozen=True)
 class StepFigures:
     """Count and exact percentiles of the seconds spent in one step (for one segment value)."""
@@ -141,8 +175,6 @@ class StepFigures:
     p90: float
     p99: float
     max: float
-    # Seconds spent there by all of them (None for orders still waiting).
-    total: float | None
     # The segment value these figures are for; None: all orders.
     segment: str | None = None
 
@@ -155,13 +187,13 @@ class StepFigures:
         if not ordered:
             return None
         p50, p90, p99 = (percentile(ordered, p) for p in PERCENTILES)
-        return cls(kind, step, len(ordered), p50, p90, p99, ordered[-1], sum(ordered), segment)
+        return cls(kind, step, len(ordered), p50, p90, p99, ordered[-1], segment)
 
 
 def slowest(figures: Iterable[StepFigures], kind: StepKind) -> StepFigures | None:
     """The step that makes orders late: the highest p90 (nine orders in ten are through it by
-    then), ties broken by the time spent there in total. Among states, only those the chain
-    answers for (CHAIN_STATES) are named."""
+    then), ties broken by p99, then by how many orders it held. Among states, only those the
+    merchant's chain holds the order in (CHAIN_STATES) are named."""
     candidates = [
         f
         for f in figures
@@ -169,7 +201,7 @@ def slowest(figures: Iterable[StepFigures], kind: StepKind) -> StepFigures | Non
     ]
     if not candidates:
         return None
-    return max(candidates, key=lambda f: (f.p90, f.total or 0.0))
+    return max(candidates, key=lambda f: (f.p90, f.p99, f.count))
 
 
 def step_sort_key(step: str) -> int:

@@ -95,17 +95,9 @@ def report(
         now = uow.clock.now()
         span = window(since, until, now=now)
         reader = uow.bottlenecks
-        figures = sorted(
-            reader.step_figures(span, steps=chosen), key=lambda f: step_sort_key(f.step)
-        )
-        segments = (
-            sorted(
-                reader.step_figures(span, by=segment, steps=chosen),
-                key=lambda f: (step_sort_key(f.step), f.segment or ""),
-            )
-            if segment is not None
-            else []
-        )
+        overall, per_segment = reader.step_figures(span, by=segment, steps=chosen)
+        figures = sorted(overall, key=lambda f: step_sort_key(f.step))
+        segments = sorted(per_segment, key=lambda f: (step_sort_key(f.step), f.segment or ""))
         waiting = sorted(
             reader.waiting_figures(now, steps=chosen), key=lambda f: step_sort_key(f.step)
         )

@@ -1,10 +1,19 @@
 """The read side of the dwell report: counts, exact percentiles and the slowest orders, in SQL.
 
-Neither SQLite nor every PostgreSQL query plan gives a percentile cheaply, and sorting a million
-orders' stays per report would take seconds. Instead every percentile is one walk of an index
-that is already in seconds order for its step and segment (tables/bottlenecks.py): `ORDER BY
-seconds LIMIT 1 OFFSET k`, from whichever end is nearer, filtering left_at inside the index. So
-the figures are exact (nearest rank, domain/bottlenecks.py) and no table row is read for them.
+Neither SQLite nor every PostgreSQL plan gives a percentile cheaply, and sorting a million
+orders' stays per report would take seconds. Instead (tables/bottlenecks.py):
+
+1. one pass over the segmentation's index, in its order, counts the window's stays per step,
+   segment value and bucket of seconds (log-spaced, 5 % wide: domain/bottlenecks.bucket_of),
+   already grouped, so nothing is sorted;
+2. the counts say which bucket holds each rank (nearest rank, domain/bottlenecks.py) and where
+   in it; the exact value is then one short walk of the walking index inside that bucket only
+   (`ORDER BY seconds LIMIT 1 OFFSET k` from the bucket's nearer end, left_at filtered inside
+   the index), one statement per group for p50, p90, p99 and max.
+
+So the figures are exact, no table row is read for them, and the work is one pass over the
+index (as long as the stays kept, whatever the window) plus, per group, four walks of a few
+per cent of its stays each.
 
 Orders waiting now come from orders.status and state_since (index (status, state_since)).
 """
@@ -31,12 +40,14 @@ from orderhub.domain.bottlenecks import (
     HOP_NAMES,
     OPEN_STATES,
     PERCENTILES,
+    RankPlace,
     Segment,
     SlowStay,
     StepFigures,
     StepKind,
     Window,
     nearest_rank,
+    place,
 )
 from orderhub.storage import stays
 from orderhub.storage.tables import orders, state_stay_tags, state_stays
@@ -66,45 +77,107 @@ def _in_window(table: Table) -> list[ColumnElement[bool]]:
 
 
 @lru_cache(maxsize=32)
-def _groups(by: Segment | None, filtered: bool) -> Select[Any]:
+def _counts(by: Segment | None, filtered: bool) -> Select[Any]:
+    """How many stays of each step (and segment value) in each bucket ended in the window: one
+    pass over the index (step, segment, bucket, seconds, left_at), grouped in its order."""
     table, column = _source(by)
-    keys = [table.c.step] if column is None else [table.c.step, column]
-    query = (
-        select(
-            *keys,
-            func.count().label("n"),
-            func.max(table.c.seconds).label("max"),
-            func.sum(table.c.seconds).label("total"),
-        )
-        .where(*_in_window(table))
-        .group_by(*keys)
-    )
+    keys = [table.c.step, *([column] if column is not None else []), table.c.bucket]
+    query = select(*keys, func.count().label("n")).where(*_in_window(table)).group_by(*keys)
     if filtered:
         query = query.where(table.c.step.in_(bindparam("steps", expanding=True)))
     return query
 
 
-@lru_cache(maxsize=64)
-def _nth(by: Segment | None, descending: bool, missing: bool) -> Select[Any]:
-    """The seconds at one rank of one group: one index walk (see the module's note)."""
+# p50, p90, p99 and max: which bind names each walk takes its bucket and offset from.
+_WALKS = (("b50", "k50"), ("b90", "k90"), ("b99", "k99"), ("bmax", "kmax"))
+
+
+@lru_cache(maxsize=256)
+def _figures(by: Segment | None, missing: bool, descending: tuple[bool, ...]) -> Select[Any]:
+    """The four figures of one group in one statement: each a walk inside the bucket that holds
+    its rank, in order of seconds from the nearer end of the bucket, LIMIT 1 OFFSET k."""
     table, column = _source(by)
     where = [table.c.step == bindparam("step"), *_in_window(table)]
     if column is not None:
         where.append(column.is_(None) if missing else column == bindparam("value"))
-    order = table.c.seconds.desc() if descending else table.c.seconds
-    return select(table.c.seconds).where(*where).order_by(order).limit(1).offset(bindparam("skip"))
+
+    def walk(bucket: str, skip: str, down: bool) -> Any:
+        order = table.c.seconds.desc() if down else table.c.seconds
+        return (
+            select(table.c.seconds)
+            .where(*where, table.c.bucket == bindparam(bucket))
+            .order_by(order)
+            .limit(1)
+            .offset(bindparam(skip))
+            .scalar_subquery()
+        )
+
+    return select(*(walk(b, k, down) for (b, k), down in zip(_WALKS, descending, strict=True)))
 
 
-def _at_rank(
-    conn: Connection, by: Segment | None, params: dict[str, Any], rank: int, count: int
-) -> float:
-    descending = rank > (count + 1) // 2
-    skip = count - rank if descending else rank - 1
-    missing = by is not None and params.get("value") == NO_VALUE and by is not Segment.TAG
-    row = conn.execute(_nth(by, descending, missing), {**params, "skip": skip}).first()
-    # Rows that commit between the count and the walk can shift a rank by a few; the window
-    # is read in one transaction, so this only guards a reader without snapshot isolation.
-    return float(row[0]) if row is not None else 0.0
+def _walks(buckets: list[tuple[int, int]], count: int) -> tuple[dict[str, int], tuple[bool, ...]]:
+    """Each figure's bucket and offset, walking the bucket from its nearer end."""
+    top_bucket, top_count = buckets[-1]
+    places = [place(buckets, nearest_rank(p, count)) for p in PERCENTILES]
+    places.append(RankPlace(top_bucket, top_count, top_count))  # the longest: the top's last
+    params: dict[str, int] = {}
+    descending: list[bool] = []
+    for (bucket, skip), at in zip(_WALKS, places, strict=True):
+        down = at.rank > (at.in_bucket + 1) // 2
+        params[bucket] = at.bucket
+        params[skip] = at.in_bucket - at.rank if down else at.rank - 1
+        descending.append(down)
+    return params, tuple(descending)
+
+
+Buckets = list[tuple[int, int]]
+# (step, segment value) -> its (bucket, count) pairs; the value None for all orders.
+Groups = dict[tuple[str, str | None], Buckets]
+
+
+def _bucket_counts(
+    conn: Connection, by: Segment | None, params: dict[str, Any], filtered: bool
+) -> Groups:
+    groups: Groups = {}
+    if by is None:
+        for step, bucket, n in conn.execute(_counts(None, filtered), params).all():
+            groups.setdefault((step, None), []).append((bucket, n))
+        return groups
+    for step, value, bucket, n in conn.execute(_counts(by, filtered), params).all():
+        key = (step, value if value is not None else NO_VALUE)
+        groups.setdefault(key, []).append((bucket, n))
+    return groups
+
+
+def _overall(groups: Groups) -> Groups:
+    """All orders' counts from a segmentation where each stay has exactly one value."""
+    summed: dict[str, dict[int, int]] = {}
+    for (step, _), buckets in groups.items():
+        per_bucket = summed.setdefault(step, {})
+        for bucket, n in buckets:
+            per_bucket[bucket] = per_bucket.get(bucket, 0) + n
+    return {(step, None): list(per_bucket.items()) for step, per_bucket in summed.items()}
+
+
+def _figures_of(
+    conn: Connection,
+    by: Segment | None,
+    groups: Groups,
+    base: dict[str, Any],
+) -> list[StepFigures]:
+    figures: list[StepFigures] = []
+    for (step, value), buckets in groups.items():
+        buckets.sort()
+        count = sum(n for _, n in buckets)
+        walks, descending = _walks(buckets, count)
+        missing = by not in (None, Segment.TAG) and value == NO_VALUE
+        group = {**base, "step": step, "value": value, **walks}
+        # The window is read in one transaction (one snapshot), so the walks see the rows
+        # that were counted; `or 0.0` only guards a reader without snapshot isolation.
+        found = conn.execute(_figures(by, missing, descending), group).one()
+        p50, p90, p99, longest = (float(x or 0.0) for x in found)
+        figures.append(StepFigures(_kind(step), step, count, p50, p90, p99, longest, segment=value))
+    return figures
 
 
 def step_figures(
@@ -113,33 +186,24 @@ def step_figures(
     *,
     by: Segment | None = None,
     steps: Sequence[str] = (),
-) -> list[StepFigures]:
-    """Count, p50, p90, p99, max and total seconds of the stays and hops that ended in
-    `window`, per step (and per value of `by`)."""
+) -> tuple[list[StepFigures], list[StepFigures]]:
+    """Count, p50, p90, p99 and max seconds of the stays and hops that ended in `window`, per
+    step for all orders, and per step and value of `by`: counted per bucket, then each figure
+    read exactly inside the bucket that holds its rank.
+
+    A segmentation where every stay has one value (all but tags) gives all orders' counts too,
+    summed: one pass over the index serves both."""
     base = {"since": window.since, "until": window.until}
     params = {**base, "steps": list(steps)} if steps else base
-    figures: list[StepFigures] = []
-    for row in conn.execute(_groups(by, bool(steps)), params):
-        step, count = row.step, int(row.n)
-        value = None if by is None else (row[1] if row[1] is not None else NO_VALUE)
-        group = {**base, "step": step, "value": value}
-        p50, p90, p99 = (
-            _at_rank(conn, by, group, nearest_rank(p, count), count) for p in PERCENTILES
-        )
-        figures.append(
-            StepFigures(
-                _kind(step),
-                step,
-                count,
-                p50,
-                p90,
-                p99,
-                float(row.max),
-                float(row.total),
-                segment=value,
-            )
-        )
-    return figures
+    segments: Groups = {}
+    if by is None or by is Segment.TAG:
+        overall = _bucket_counts(conn, None, params, bool(steps))
+        if by is Segment.TAG:
+            segments = _bucket_counts(conn, by, params, bool(steps))
+    else:
+        segments = _bucket_counts(conn, by, params, bool(steps))
+        overall = _overall(segments)
+    return _figures_of(conn, None, overall, base), _figures_of(conn, by, segments, base)
 
 
 _SLOWEST = (
@@ -155,7 +219,8 @@ _SLOWEST = (
     )
     .join(orders, orders.c.id == state_stays.c.order_id)
     .where(state_stays.c.step == bindparam("step"), *_in_window(state_stays))
-    .order_by(state_stays.c.seconds.desc())
+    # The bucket first, as in the index: the same order, read from the index's top.
+    .order_by(state_stays.c.bucket.desc(), state_stays.c.seconds.desc())
     .limit(bindparam("limit"))
 )
 
@@ -238,9 +303,7 @@ def waiting_figures(
             ages.append(max(0.0, (now - found).total_seconds()) if found is not None else 0.0)
         oldest = max(0.0, (now - row.first).total_seconds())
         p50, p90, p99 = ages
-        figures.append(
-            StepFigures(StepKind.STATE, row.status, count, p50, p90, p99, oldest, total=None)
-        )
+        figures.append(StepFigures(StepKind.STATE, row.status, count, p50, p90, p99, oldest))
     return figures
 
 
@@ -281,7 +344,7 @@ class SqlBottleneckRepository:
 
     def step_figures(
         self, window: Window, *, by: Segment | None = None, steps: Sequence[str] = ()
-    ) -> list[StepFigures]:
+    ) -> tuple[list[StepFigures], list[StepFigures]]:
         return step_figures(self._conn, window, by=by, steps=steps)
 
     def slowest_stays(self, window: Window, steps: Sequence[str], *, limit: int) -> list[SlowStay]:

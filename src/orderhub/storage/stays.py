@@ -7,7 +7,8 @@ state_stays_pending in one executemany beside the timeline and the outbox rows: 
 no index to keep, so paying and ingest stay as fast as they were.
 
 `settle` moves pending rows into the indexed report tables in batches (the worker each tick,
-and a report before it reads): one transaction then pays for many rows' index entries.
+and a report before it reads), each filed in its bucket of seconds: one transaction then pays
+for many rows' index entries.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from orderhub.domain.bottlenecks import FinishedStep, finished_steps
+from orderhub.domain.bottlenecks import FinishedStep, bucket_of, finished_steps
 from orderhub.domain.orders import Order
 from orderhub.domain.timeline import OrderEvent
 from orderhub.storage.tables import state_stay_tags, state_stays, state_stays_pending
@@ -27,7 +28,8 @@ _PENDING = state_stays_pending
 INSERT_PENDING = _PENDING.insert()
 _INSERT_STAYS = state_stays.insert()
 _INSERT_STAY_TAGS = state_stay_tags.insert()
-_STAY_COLUMNS = [c.name for c in state_stays.c if c.name != "id"]
+# What a pending row carries over; settling adds its bucket.
+_STAY_COLUMNS = [c.name for c in state_stays.c if c.name not in ("id", "bucket")]
 
 
 @dataclass(frozen=True)
@@ -122,16 +124,21 @@ def settle(conn: Connection, *, limit: int) -> int:
     taken = conn.execute(_take(limit)).mappings().all()
     if not taken:
         return 0
-    conn.execute(_INSERT_STAYS, [{name: row[name] for name in _STAY_COLUMNS} for row in taken])
+    stays = [
+        {**{name: row[name] for name in _STAY_COLUMNS}, "bucket": bucket_of(row["seconds"])}
+        for row in taken
+    ]
+    conn.execute(_INSERT_STAYS, stays)
     tags = [
         {
-            "order_id": row["order_id"],
+            "order_id": stay["order_id"],
             "tag": tag,
-            "step": row["step"],
-            "left_at": row["left_at"],
-            "seconds": row["seconds"],
+            "step": stay["step"],
+            "left_at": stay["left_at"],
+            "seconds": stay["seconds"],
+            "bucket": stay["bucket"],
         }
-        for row in taken
+        for stay, row in zip(stays, taken, strict=True)
         for tag in row["tags"]
     ]
     if tags:

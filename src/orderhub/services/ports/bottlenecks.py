@@ -20,8 +20,9 @@ class BottleneckRepository(Protocol):
 
     def step_figures(
         self, window: Window, *, by: Segment | None = None, steps: Sequence[str] = ()
-    ) -> list[StepFigures]:
-        """Stays and hops that ended in `window`: exact figures per step (and value of `by`)."""
+    ) -> tuple[list[StepFigures], list[StepFigures]]:
+        """Stays and hops that ended in `window`: exact figures per step for all orders, and
+        per step and value of `by` (empty without it)."""
         ...
 
     def slowest_stays(self, window: Window, steps: Sequence[str], *, limit: int) -> list[SlowStay]:

@@ -3,16 +3,20 @@
 The unit of work appends each stay or hop an event ends to `state_stays_pending`, a table with
 no index but its key, so a commit writes one more row and no index pages. Settling
 (storage/stays.py, run by the worker every tick and before each report) moves them in batches
-into `state_stays` and `state_stay_tags`, whose indexes the report walks: each leads with the
-step and a segment, orders by seconds and carries left_at, so a percentile is one index walk
-(ORDER BY seconds LIMIT 1 OFFSET k) that reads no table row, whatever the segment.
+into `state_stays` and `state_stay_tags`, filing each in its bucket of seconds
+(domain/bottlenecks.bucket_of). One index per segmentation serves the report
+(storage/bottlenecks.py): (step, segment, bucket, seconds, left_at). Read in order it counts the
+window's stays per step, segment value and bucket in one pass, already grouped (no sort); and
+one bucket's stays of a step and segment value lie in it in order of length, so the exact value
+at a rank is a short walk (LIMIT 1 OFFSET k) inside the bucket that holds it. The window is
+filtered inside the index: no table row is read.
 
 The segments are copied onto each row when the stay ends, so a report never joins orders.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Double, Index, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Double, Index, SmallInteger, String, Table
 
 from orderhub.storage.tables.base import Id, UTCDateTime, metadata
 
@@ -32,11 +36,12 @@ state_stays = Table(
     Column("shop", String(64), nullable=False),
     Column("warehouse", String(64)),
     Column("order_type", String(32), nullable=False),
-    Index(None, "step", "seconds", "left_at"),
-    Index(None, "step", "channel", "seconds", "left_at"),
-    Index(None, "step", "shop", "seconds", "left_at"),
-    Index(None, "step", "warehouse", "seconds", "left_at"),
-    Index(None, "step", "order_type", "seconds", "left_at"),
+    Column("bucket", SmallInteger, nullable=False),
+    Index(None, "step", "bucket", "seconds", "left_at"),
+    Index(None, "step", "channel", "bucket", "seconds", "left_at"),
+    Index(None, "step", "shop", "bucket", "seconds", "left_at"),
+    Index(None, "step", "warehouse", "bucket", "seconds", "left_at"),
+    Index(None, "step", "order_type", "bucket", "seconds", "left_at"),
 )
 
 # The same stays once per tag of the order (tags are many-to-one, so they get rows of their own).
@@ -49,7 +54,8 @@ state_stay_tags = Table(
     Column("step", String(32), nullable=False),
     Column("left_at", UTCDateTime, nullable=False),
     Column("seconds", Double, nullable=False),
-    Index(None, "step", "tag", "seconds", "left_at"),
+    Column("bucket", SmallInteger, nullable=False),
+    Index(None, "step", "tag", "bucket", "seconds", "left_at"),
 )
 
 # Stays and hops just ended, waiting to be settled into the two tables above (same columns; the

@@ -5,8 +5,10 @@ Revises: 0007
 Create Date: 2026-11-25 12:50:00
 
 Existing orders get their times, and their finished stays and hops, from the timeline, so the
-dwell report covers the past too. The segments of those stays are the orders' as they are now
-(the timeline does not say which warehouse an order had when it left a state).
+dwell report covers the past too: the stays go to state_stays_pending, and the first settling
+(the worker's next tick, or the first report) files them into the report tables in buckets.
+The segments of those stays are the orders' as they are now (the timeline does not say which
+warehouse an order had when it left a state).
 """
 
 from __future__ import annotations
@@ -46,11 +48,11 @@ UPDATE orders SET
 # hand-off, shipment and delivery ends a hop that began at the payment, the last hand-off and
 # the last shipment before it. {seconds} is the dialect's difference of two times in seconds.
 _BACKFILL_STAYS = """
-INSERT INTO state_stays
-  (order_id, kind, step, entered_at, left_at, seconds, channel, shop, warehouse, order_type)
+INSERT INTO state_stays_pending
+  (order_id, kind, step, entered_at, left_at, seconds, channel, shop, warehouse, order_type, tags)
 SELECT m.order_id, m.kind, m.step, m.entered_at, m.left_at,
        CASE WHEN {seconds} > 0 THEN {seconds} ELSE 0 END,
-       o.channel, o.shop, o.warehouse, o.order_type
+       o.channel, o.shop, o.warehouse, o.order_type, o.tags
 FROM (
   SELECT order_id, 'state' AS kind, from_status AS step, entered_at, at AS left_at
   FROM (
@@ -83,12 +85,6 @@ FROM (
 JOIN orders o ON o.id = m.order_id
 """
 
-_BACKFILL_STAY_TAGS = """
-INSERT INTO state_stay_tags (order_id, tag, step, left_at, seconds)
-SELECT s.order_id, t.tag, s.step, s.left_at, s.seconds
-FROM state_stays s JOIN order_tags t ON t.order_id = s.order_id
-"""
-
 _SECONDS = {
     "sqlite": "ROUND((julianday(m.left_at) - julianday(m.entered_at)) * 86400.0, 3)",
     "postgresql": "EXTRACT(EPOCH FROM (m.left_at - m.entered_at))",
@@ -118,8 +114,14 @@ def upgrade() -> None:
         sa.Column("shop", sa.String(length=64), nullable=False),
         sa.Column("warehouse", sa.String(length=64), nullable=True),
         sa.Column("order_type", sa.String(length=32), nullable=False),
+        sa.Column("bucket", sa.SmallInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_state_stays")),
     )
+    for segment in ("", "channel", "shop", "warehouse", "order_type"):
+        columns = ["step", *([segment] if segment else []), "bucket", "seconds", "left_at"]
+        op.create_index(
+            op.f(f"ix_state_stays_{'_'.join(columns)}"), "state_stays", columns, unique=False
+        )
     op.create_table(
         "state_stay_tags",
         sa.Column("id", _Id, autoincrement=True, nullable=False),
@@ -128,7 +130,14 @@ def upgrade() -> None:
         sa.Column("step", sa.String(length=32), nullable=False),
         sa.Column("left_at", _When, nullable=False),
         sa.Column("seconds", sa.Double(), nullable=False),
+        sa.Column("bucket", sa.SmallInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_state_stay_tags")),
+    )
+    op.create_index(
+        op.f("ix_state_stay_tags_step_tag_bucket_seconds_left_at"),
+        "state_stay_tags",
+        ["step", "tag", "bucket", "seconds", "left_at"],
+        unique=False,
     )
     op.create_table(
         "state_stays_pending",
@@ -148,19 +157,6 @@ def upgrade() -> None:
     )
     dialect = op.get_bind().dialect.name
     op.execute(_BACKFILL_STAYS.format(seconds=_SECONDS.get(dialect, _SECONDS["postgresql"])))
-    op.execute(_BACKFILL_STAY_TAGS)
-    # The indexes after the backfill: building them once is faster than keeping them per row.
-    for segment in ("", "channel", "shop", "warehouse", "order_type"):
-        columns = ["step", *([segment] if segment else []), "seconds", "left_at"]
-        op.create_index(
-            op.f(f"ix_state_stays_{'_'.join(columns)}"), "state_stays", columns, unique=False
-        )
-    op.create_index(
-        op.f("ix_state_stay_tags_step_tag_seconds_left_at"),
-        "state_stay_tags",
-        ["step", "tag", "seconds", "left_at"],
-        unique=False,
-    )
 
 
 def downgrade() -> None:
