@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
-from rich.table import Table
+from rich.table import Column, Table
 
 from orderhub.cli.core import app, console, err
 from orderhub.loadtest.plan import CannotRun, Discovery, Plan, Targets, users_for
@@ -235,7 +235,14 @@ def _print(result: dict[str, Any]) -> None:
         soft_wrap=True,
     )
     table = Table(
-        "request", "requests", "failed", "req/s", "p50 ms", "p99 ms", "max ms", box=box.SIMPLE_HEAD
+        Column("request", no_wrap=True),
+        "requests",
+        "failed",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        box=box.SIMPLE_HEAD,
     )
     for row in [*result["requests"], result["orderhub_requests"], result["all_requests"]]:
         table.add_row(
