@@ -51,6 +51,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/fulfilment.py
 	$(BIN)/python bench/stock_push.py
 	$(BIN)/python bench/bottlenecks.py
+	$(BIN)/python bench/sla_check.py
 
 clean:
 	rm -rf $(VENV) orderhub.db orderhub.db-wal orderhub.db-shm
