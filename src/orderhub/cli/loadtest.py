@@ -24,7 +24,7 @@ from rich.table import Column, Table
 from orderhub.cli.core import app, console, err
 from orderhub.loadtest.plan import CannotRun, Discovery, Plan, Targets, users_for
 from orderhub.loadtest.profiles import PROFILES
-from orderhub.loadtest.report import DEFAULT_MAX_ERROR_RATE, DEFAULT_P99_MS, verdict
+from orderhub.loadtest.report import DEFAULT_MAX_ERROR_RATE, DEFAULT_P99_MS, Check, verdict
 
 PASS, FAIL, CANNOT_RUN = 0, 1, 2
 # The share of the offered orders that must be shipped once the run drained, by default.
@@ -284,10 +284,8 @@ def _print(result: dict[str, Any]) -> None:
         )
     decided = result["verdict"]
     for check in decided["checks"]:
-        mark = "[green]ok[/green]" if check["passed"] else "[red]FAIL[/red]"
-        measured = "none" if check["measured"] is None else f"{check['measured']:g}"
-        console.print(
-            f"{check['name']}: {measured} {check['unit']} ({check['rule']} {check['target']:g}) "
-            + mark
-        )
+        said = Check(**check).said()
+        mark = "ok" if check["passed"] else "FAIL"
+        colour = "green" if check["passed"] else "red"
+        console.print(said.removesuffix(mark) + f"[{colour}]{mark}[/{colour}]", highlight=False)
     console.print("[bold green]PASS[/bold green]" if decided["passed"] else "[bold red]FAIL[/]")

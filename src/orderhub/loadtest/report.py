@@ -38,13 +38,14 @@ class Check:
     passed: bool
     unit: str
     rule: str  # how measured compares with target, in words
+    detail: str = ""  # e.g. which request the figure is of
 
     def said(self) -> str:
         mark = "ok" if self.passed else "FAIL"
         measured = "none" if self.measured is None else f"{self.measured:g}"
-        return f"{self.name}: {measured} {self.unit} ({self.rule} {self.target:g}) {mark}".replace(
-            "  ", " "
-        )
+        detail = f", {self.detail}" if self.detail else ""
+        said = f"{self.name}: {measured} {self.unit} ({self.rule} {self.target:g}{detail}) {mark}"
+        return said.replace("  ", " ")
 
 
 def throughput(result: dict[str, Any]) -> float:
@@ -60,11 +61,23 @@ def error_rate(result: dict[str, Any]) -> float:
     return everything["failures"] / everything["requests"] if everything["requests"] else 0.0
 
 
+def slowest(result: dict[str, Any]) -> tuple[str, float] | None:
+    """OrderHub's request with the highest p99, and that p99: the latency target holds for every
+    kind of request, so a slow batch action is not hidden among many quick callbacks."""
+    timed = [
+        (r["name"], float(r["p99_ms"]))
+        for r in result["requests"]
+        if r["target"] == "orderhub" and r["p99_ms"] is not None
+    ]
+    return max(timed, key=lambda named: named[1]) if timed else None
+
+
 def checks(result: dict[str, Any], targets: dict[str, float]) -> list[Check]:
     """Each target against what was measured; `targets` has orders_per_s, p99_ms and
     max_error_rate."""
     carried = throughput(result)
-    p99 = result["orderhub_requests"]["p99_ms"]
+    worst = slowest(result)
+    p99 = worst[1] if worst else None
     errors = error_rate(result)
     return [
         Check(
@@ -77,11 +90,12 @@ def checks(result: dict[str, Any], targets: dict[str, float]) -> list[Check]:
         ),
         Check(
             "OrderHub p99",
-            float(p99) if p99 is not None else None,
+            p99,
             targets["p99_ms"],
             p99 is not None and p99 <= targets["p99_ms"],
             "ms",
             "<=",
+            f"slowest: {worst[0]}" if worst else "no request reached OrderHub",
         ),
         Check(
             "error rate",
