@@ -15,6 +15,8 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from orderhub.app import create_app
 from orderhub.bootstrap import Hub, bootstrap
@@ -92,13 +94,22 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 def wipe(engine: Engine) -> None:
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(metadata.sorted_tables):
-                conn.execute(table.delete())
+    # A simulator of the test before may still be calling back (a WMS retrying a callback the
+    # stopped server never answered): its write can deadlock with TRUNCATE on PostgreSQL, which
+    # aborts one side. The wipe then simply goes again.
+    for attempt in Retrying(
+        retry=retry_if_exception_type(OperationalError),
+        stop=stop_after_attempt(5),
+        wait=wait_fixed(0.2),
+        reraise=True,
+    ):
+        with attempt, engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                names = ", ".join(t.name for t in metadata.sorted_tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(metadata.sorted_tables):
+                    conn.execute(table.delete())
 
 
 @pytest.fixture
