@@ -19,9 +19,11 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.console import Console
 from rich.table import Column, Table
 
-from orderhub.cli.core import app, console, err
+from orderhub.cli.core import app, err
+from orderhub.cli.core import console as _console
 from orderhub.loadtest.plan import CannotRun, Discovery, Plan, Targets, users_for
 from orderhub.loadtest.profiles import PROFILES
 from orderhub.loadtest.report import DEFAULT_MAX_ERROR_RATE, DEFAULT_P99_MS, Check, verdict
@@ -220,6 +222,8 @@ def _ms(value: Any) -> str:
 
 
 def _print(result: dict[str, Any]) -> None:
+    # A file or a pipe gets the full table rather than one folded to 80 columns.
+    console = _console if _console.is_terminal else Console(width=120)
     orders = result["orders"]
     console.print(
         f"[bold]{result['profile']}[/bold] ({result['multiplier']:g}x of "
@@ -234,6 +238,12 @@ def _print(result: dict[str, Any]) -> None:
         f"run, {orders['shipped_in_orderhub']:,} shipped",
         soft_wrap=True,
     )
+    for shop, lost in orders.get("not_in_orderhub", {}).items():
+        console.print(
+            f"[red]not in OrderHub[/red]: {lost.get('count')} orders of {shop}, e.g. "
+            + ", ".join(lost.get("examples", [])),
+            soft_wrap=True,
+        )
     table = Table(
         Column("request", no_wrap=True),
         "requests",

@@ -79,6 +79,7 @@ class Load:
     moved_by_others: int = 0  # orders of the run the simulators' own flow paid or cancelled
     late_slots: Counter[str] = field(default_factory=Counter)
     payments: deque[Payment] = field(default_factory=deque)
+    placed: dict[str, list[str]] = field(default_factory=dict)  # shop code -> channel order nos
     confirmations: deque[Shipment] = field(default_factory=deque)
     error_examples: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     _refilling: bool = False
@@ -187,6 +188,7 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
                 if answer.ok:
                     no = answer.json()["created"][0]
                     load.created += 1
+                    load.placed.setdefault(shop.code, []).append(no)
                     due = load.now() + plan.the_profile.pay_after_s
                     load.payments.append(Payment(due, shop, no))
 
