@@ -11,7 +11,7 @@ on top of the default's {"base": 0}; their decision is {"priority": score}.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -68,9 +68,9 @@ class Decision:
         return f"rule '{self.rule}': " + ("; ".join(self.because) or "matched")
 
 
-def check_rule_set(rule_set: RuleSet, *, warehouses: Iterable[str]) -> RuleSet:
-    """Refuse a rule set with a bad condition or outcome, naming the rule and what to fix."""
-    known = frozenset(warehouses)
+def named_rules(rule_set: RuleSet, why_unique: str) -> Iterator[tuple[int, Rule, str]]:
+    """Each rule with its position and how a refusal names it, once its name (present and
+    unique: `why_unique` says why it must be) and its condition are checked."""
     names: set[str] = set()
     for n, rule in enumerate(rule_set.rules):
         where = f"rules[{n}] '{rule.name}'"
@@ -78,8 +78,7 @@ def check_rule_set(rule_set: RuleSet, *, warehouses: Iterable[str]) -> RuleSet:
             raise ValidationFailed(f"rules[{n}] needs a name", field=f"rules[{n}].name")
         if rule.name in names:
             raise ValidationFailed(
-                f"{where}: another rule has this name; names tell the timeline which rule decided",
-                field=f"rules[{n}].name",
+                f"{where}: another rule has this name; {why_unique}", field=f"rules[{n}].name"
             )
         names.add(rule.name)
         try:
@@ -88,6 +87,13 @@ def check_rule_set(rule_set: RuleSet, *, warehouses: Iterable[str]) -> RuleSet:
             raise ValidationFailed(
                 f"{where}: {bad.detail}", field=f"rules[{n}].condition"
             ) from None
+        yield n, rule, where
+
+
+def check_rule_set(rule_set: RuleSet, *, warehouses: Iterable[str]) -> RuleSet:
+    """Refuse a rule set with a bad condition or outcome, naming the rule and what to fix."""
+    known = frozenset(warehouses)
+    for n, rule, where in named_rules(rule_set, "names tell the timeline which rule decided"):
         _check_outcome(rule_set.kind, rule.outcome, known, where, f"rules[{n}].outcome")
     if rule_set.kind is RuleSetKind.PRIORITY:
         priority.check_base(rule_set.default)

@@ -26,8 +26,8 @@ from typing import Any
 
 from orderhub.domain.notifications import Severity
 from orderhub.domain.orders import Order
-from orderhub.domain.rule_sets import Decision, DryRunRow, RuleSet
-from orderhub.domain.rules import check_condition, explain, matches
+from orderhub.domain.rule_sets import Decision, DryRunRow, RuleSet, named_rules
+from orderhub.domain.rules import explain, matches
 from orderhub.domain.transitions import TERMINAL, OrderStatus
 from orderhub.errors import ValidationFailed
 
@@ -128,23 +128,7 @@ def check_sla_rules(rule_set: RuleSet, *, recipient_known: Callable[[str], bool]
             "({}) or leave it out",
             field="default",
         )
-    names: set[str] = set()
-    for n, rule in enumerate(rule_set.rules):
-        where = f"rules[{n}] '{rule.name}'"
-        if not rule.name.strip():
-            raise ValidationFailed(f"rules[{n}] needs a name", field=f"rules[{n}].name")
-        if rule.name in names:
-            raise ValidationFailed(
-                f"{where}: another rule has this name; alerts name the rule that raised them",
-                field=f"rules[{n}].name",
-            )
-        names.add(rule.name)
-        try:
-            check_condition(rule.condition)
-        except ValidationFailed as bad:
-            raise ValidationFailed(
-                f"{where}: {bad.detail}", field=f"rules[{n}].condition"
-            ) from None
+    for n, rule, where in named_rules(rule_set, "alerts name the rule that raised them"):
         _check_outcome(rule.outcome, recipient_known, where, f"rules[{n}].outcome")
     return rule_set
 
