@@ -287,9 +287,16 @@ def _print(result: dict[str, Any]) -> None:
     for row in backlog["outbox_pending"]:
         console.print(f"outbox: {row['target']} {row['status']} {row['count']:,}")
     late = result["generator"]["late_slots"]
-    if late:
+    if late.get("orders"):
         console.print(
-            f"[yellow]the load generator fell behind[/yellow] ({late}): raise --users",
+            f"[yellow]the load generator fell behind[/yellow]: {late['orders']:,} orders placed "
+            "more than a second late; raise --users",
+            soft_wrap=True,
+        )
+    if late.get("shipments"):
+        console.print(
+            f"{late['shipments']:,} shipments told more than a second after their turn: every "
+            "warehouse hand was waiting for OrderHub's answer",
             soft_wrap=True,
         )
     decided = result["verdict"]

@@ -227,7 +227,8 @@ def user_classes(load: Load) -> list[type[FastHttpUser]]:
                         load.moved_by_others += 1
 
     class WarehouseHand(Client):
-        fixed_count = plan.users
+        # it works at SHIP_CAPACITY x the order rate, so it gets as many more hands
+        fixed_count = round(plan.users * SHIP_CAPACITY)
         wait_time = constant(0)
 
         def _ship_now(self, count: int) -> list[dict[str, Any]]:
